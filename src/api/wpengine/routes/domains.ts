@@ -1,0 +1,209 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { BULK_MAX } from '../../../core/domains/domains.service.js';
+import type { Services } from '../../../core/services.js';
+import { actorOf } from '../auth.js';
+import { envelope, pageOf } from '../pagination.js';
+import { presentDomain, presentDomainOrRedirect } from '../presenters.js';
+import { errors, NoContent, PageQuery, Paginated, Uuid } from '../schemas/common.js';
+import { Domain, DomainOrRedirect } from '../schemas/models.js';
+
+const InstallParams = Type.Object({ install_id: Uuid });
+const DomainParams = Type.Object({ install_id: Uuid, domain_id: Uuid });
+const Name = Type.String({ maxLength: 1000 });
+
+export const domainRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const config = { resource: 'Domain' };
+
+  app.get(
+    '/installs/:install_id/domains',
+    {
+      config,
+      schema: {
+        operationId: 'listDomains',
+        tags: ['domain'],
+        summary: 'Get the domains for an install by install id',
+        params: InstallParams,
+        querystring: PageQuery,
+        response: { 200: Paginated(Domain), ...errors(401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => {
+      const page = pageOf(request.query);
+      const result = await services.domains.list(actorOf(request), request.params.install_id, page);
+      return envelope(request, page, result, presentDomain);
+    },
+  );
+
+  app.post(
+    '/installs/:install_id/domains',
+    {
+      config,
+      schema: {
+        operationId: 'createDomain',
+        tags: ['domain'],
+        summary: 'Add a new domain or redirect to an existing install',
+        params: InstallParams,
+        body: Type.Object(
+          {
+            name: Name,
+            primary: Type.Optional(Type.Boolean()),
+            redirect_to: Type.Optional(
+              Type.String({ maxLength: 100, description: 'The id of a domain' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Domain, ...errors(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const domain = await services.domains.create(
+        actorOf(request),
+        request.params.install_id,
+        request.body,
+      );
+      return reply.code(201).send(presentDomain(domain));
+    },
+  );
+
+  app.post(
+    '/installs/:install_id/domains/bulk',
+    {
+      config,
+      schema: {
+        operationId: 'createBulkDomains',
+        tags: ['domain'],
+        summary: 'Add multiple domains and redirects to an existing install',
+        params: InstallParams,
+        body: Type.Object(
+          {
+            domains: Type.Array(
+              Type.Object(
+                {
+                  name: Name,
+                  redirect_to: Type.Optional(
+                    Type.String({ maxLength: 1000, description: 'The name of a domain' }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+              { minItems: 1, maxItems: BULK_MAX },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({ domains: Type.Array(DomainOrRedirect) }),
+          ...errors(400, 401, 403, 404, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await services.domains.createBulk(
+        actorOf(request),
+        request.params.install_id,
+        request.body.domains,
+      );
+      return reply.code(201).send({ domains: created.map(presentDomainOrRedirect) });
+    },
+  );
+
+  app.get(
+    '/installs/:install_id/domains/:domain_id',
+    {
+      config,
+      schema: {
+        operationId: 'getDomain',
+        tags: ['domain'],
+        summary: 'Get a specific domain for an install',
+        params: DomainParams,
+        response: { 200: Domain, ...errors(401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { install_id, domain_id } = request.params;
+      return presentDomain(await services.domains.get(actorOf(request), install_id, domain_id));
+    },
+  );
+
+  app.patch(
+    '/installs/:install_id/domains/:domain_id',
+    {
+      config,
+      schema: {
+        operationId: 'updateDomain',
+        tags: ['domain'],
+        summary: 'Set an existing domain as primary and/or redirect it',
+        params: DomainParams,
+        body: Type.Object(
+          {
+            primary: Type.Optional(Type.Boolean()),
+            redirect_to: Type.Optional(
+              Type.String({
+                maxLength: 100,
+                description: 'The id of a domain, or "nil" to remove the redirect',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Domain, ...errors(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { install_id, domain_id } = request.params;
+      return presentDomain(
+        await services.domains.update(actorOf(request), install_id, domain_id, request.body),
+      );
+    },
+  );
+
+  app.delete(
+    '/installs/:install_id/domains/:domain_id',
+    {
+      config,
+      schema: {
+        operationId: 'deleteDomain',
+        tags: ['domain'],
+        summary: 'Delete a specific domain for an install',
+        params: DomainParams,
+        response: { 204: NoContent, ...errors(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { install_id, domain_id } = request.params;
+      await services.domains.delete(actorOf(request), install_id, domain_id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/installs/:install_id/domains/:domain_id/check_status',
+    {
+      config,
+      schema: {
+        operationId: 'checkStatus',
+        tags: ['domain'],
+        summary: 'Check the status of a domain',
+        description:
+          'Queues a DNS and HTTP check of the domain. At most once every 5 seconds per install.',
+        params: DomainParams,
+        response: {
+          200: Domain,
+          202: Type.Object({ report_id: Uuid }),
+          ...errors(401, 403, 404, 429, 500, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { install_id, domain_id } = request.params;
+      const reportId = await services.domains.checkStatus(actorOf(request), install_id, domain_id);
+      return reply.code(202).send({ report_id: reportId });
+    },
+  );
+  return Promise.resolve();
+};

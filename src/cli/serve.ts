@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { createApp } from '../app.js';
+import { buildServer } from '../api/server.js';
+import { bootstrapOwner, type FirstStart } from '../core/bootstrap.js';
+import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
+
+interface ServeFlags extends StoreFlags {
+  port?: string;
+  host?: string;
+  baseDomain?: string;
+  trustProxy?: boolean;
+}
+
+function printFirstStart(url: string, first: FirstStart): void {
+  const c = first.credential;
+  console.log(
+    `First start: created account "${first.accountName}" (${first.accountId}) and its owner credential.`,
+  );
+  console.log('These secrets are shown once and not stored; keep them now.');
+  console.log(`  WP Engine API (HTTP Basic)  username: ${c.username}`);
+  console.log(`                              password: ${c.password}`);
+  console.log(`  MainWP Bearer token:        ${c.mainwp_token}`);
+  console.log(`  WisPanel Bearer token:      ${c.wispanel_token}`);
+  console.log(`Try it:  curl -u '${c.username}:${c.password}' ${url}/v1/installs`);
+}
+
+export function serveCommand(program: Command): void {
+  withStoreOptions(program.command('serve'))
+    .description('start the wpfleet server')
+    .option('--port <port>', 'port to listen on (default 8080, or WPFLEET_PORT)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, or WPFLEET_HOST)')
+    .option('--base-domain <domain>', 'installs answer at <name>.<domain> (default localhost)')
+    .option('--trust-proxy', 'trust X-Forwarded-* headers from a proxy in front')
+    .action(async (flags: ServeFlags) => {
+      const config = configFrom({ ...flags });
+      const app = await createApp(config);
+      const server = await buildServer(app);
+      const first = await bootstrapOwner(app.services);
+      await server.listen({ port: config.port, host: config.host });
+      const address = server.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      console.log(
+        `wpfleet listening on ${url} (data in ${config.dataDir}, ${config.database.kind})`,
+      );
+      if (first === null) {
+        console.log(
+          'Authenticate with the credential printed at first start, or issue one: npx wpfleet credentials create --json',
+        );
+      } else {
+        printFirstStart(url, first);
+      }
+      const stop = (): void => {
+        server
+          .close()
+          .then(() => app.close())
+          .then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,142 @@
+import path from 'node:path';
+
+/** Where the control plane keeps its own records. */
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+export interface RateLimitConfig {
+  /** Requests per hour per account; 0 turns the limit off. */
+  accountPerHour: number;
+  /** Requests per minute per client IP; 0 turns the limit off. */
+  ipPerMinute: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Installs answer at `<name>.<baseDomain>`. */
+  baseDomain: string;
+  /** Honour X-Forwarded-For/-Proto/-Host from a proxy in front of us. */
+  trustProxy: boolean;
+  rateLimits: RateLimitConfig;
+  /** PHP version given to new installs (php-wasm ships 7.4 to 8.5). */
+  defaultPhpVersion: string;
+  logLevel: string;
+}
+
+/** Values given on the command line; each overrides its environment variable. */
+export interface ConfigFlags {
+  host?: string | undefined;
+  port?: string | undefined;
+  data?: string | undefined;
+  databaseUrl?: string | undefined;
+  baseDomain?: string | undefined;
+  trustProxy?: boolean | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`invalid ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const PHP_VERSIONS = ['7.4', '8.0', '8.1', '8.2', '8.3', '8.4', '8.5'];
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function integer(setting: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(setting, `"${raw}" is not a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(setting, `${value} is outside ${min}..${max}`);
+  }
+  return value;
+}
+
+function boolean(setting: string, raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(setting, `"${raw}" is not true or false`);
+}
+
+function database(raw: string | undefined, dataDir: string): DatabaseConfig {
+  if (raw === undefined || raw === '') {
+    return { kind: 'sqlite', file: path.join(dataDir, 'wpfleet.sqlite') };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path');
+    return { kind: 'sqlite', file: path.resolve(file) };
+  }
+  throw new ConfigError('DATABASE_URL', 'expected postgres://… or sqlite:<file>');
+}
+
+/**
+ * Reads every setting once, from flags first and then the environment, and refuses the first
+ * bad one with a ConfigError naming it. Nothing else in the program reads process.env.
+ */
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
+  const dataDir = path.resolve(flags.data ?? env.WPFLEET_DATA ?? './data');
+  const port = integer('--port', flags.port ?? env.WPFLEET_PORT ?? '8080', 0, 65535);
+  const host = flags.host ?? env.WPFLEET_HOST ?? '127.0.0.1';
+  if (host === '') throw new ConfigError('--host', 'must not be empty');
+
+  const baseDomain = (flags.baseDomain ?? env.WPFLEET_BASE_DOMAIN ?? 'localhost').toLowerCase();
+  if (!HOSTNAME.test(baseDomain)) {
+    throw new ConfigError('--base-domain', `"${baseDomain}" is not a hostname`);
+  }
+
+  const trustProxy =
+    flags.trustProxy ?? boolean('WPFLEET_TRUST_PROXY', env.WPFLEET_TRUST_PROXY ?? 'false');
+
+  const defaultPhpVersion = env.WPFLEET_PHP_VERSION ?? '8.3';
+  if (!PHP_VERSIONS.includes(defaultPhpVersion)) {
+    throw new ConfigError(
+      'WPFLEET_PHP_VERSION',
+      `"${defaultPhpVersion}" is not one of ${PHP_VERSIONS.join(', ')}`,
+    );
+  }
+
+  const logLevel = env.WPFLEET_LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('WPFLEET_LOG_LEVEL', `"${logLevel}" is not a pino level`);
+  }
+
+  return {
+    host,
+    port,
+    dataDir,
+    database: database(flags.databaseUrl ?? env.DATABASE_URL, dataDir),
+    baseDomain,
+    trustProxy,
+    rateLimits: {
+      accountPerHour: integer(
+        'WPFLEET_RATE_LIMIT_ACCOUNT_HOUR',
+        env.WPFLEET_RATE_LIMIT_ACCOUNT_HOUR ?? '1000',
+        0,
+        1e9,
+      ),
+      ipPerMinute: integer(
+        'WPFLEET_RATE_LIMIT_IP_MINUTE',
+        env.WPFLEET_RATE_LIMIT_IP_MINUTE ?? '100',
+        0,
+        1e9,
+      ),
+    },
+    defaultPhpVersion,
+    logLevel,
+  };
+}

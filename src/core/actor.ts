@@ -1,0 +1,37 @@
+import { ForbiddenError } from './errors.js';
+
+export type Scope = 'read' | 'write' | 'delete';
+export const SCOPES: readonly Scope[] = ['read', 'write', 'delete'];
+
+/**
+ * Who is acting, resolved once per request (or per CLI command). Every service call takes one,
+ * and every lookup is confined to `accountId`.
+ */
+export interface Actor {
+  accountId: string;
+  userId: string;
+  /** Recorded in the activity log: `credential:<id>` or `cli`. */
+  label: string;
+  scopes: ReadonlySet<Scope>;
+  /** Comma-separated WP Engine roles of the user on this account, e.g. `full,billing`. */
+  roles: string;
+  /** Installs a partial user may touch; null means every install of the account. */
+  installIds: ReadonlySet<string> | null;
+}
+
+export function hasRole(actor: Actor, role: 'owner' | 'full' | 'partial'): boolean {
+  return actor.roles.split(',').includes(role);
+}
+
+/** Owners and full users manage the account; partial users only their installs. */
+export function requireAccountManager(actor: Actor): void {
+  if (!hasRole(actor, 'owner') && !hasRole(actor, 'full')) throw new ForbiddenError();
+}
+
+export function canSeeInstall(actor: Actor, installId: string): boolean {
+  return actor.installIds === null || actor.installIds.has(installId);
+}
+
+export function requireScope(actor: Actor, scope: Scope): void {
+  if (!actor.scopes.has(scope)) throw new ForbiddenError();
+}

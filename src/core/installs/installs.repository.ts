@@ -1,0 +1,104 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, InstallsTable } from '../../db/schema.js';
+import { toCount } from '../shared/count.js';
+import type { Page, PageRequest } from '../shared/page.js';
+
+export type InstallRow = Selectable<InstallsTable>;
+
+export interface InstallFilter {
+  accountId: string;
+  /** Restricts to these installs (a partial user's); null for all of the account. */
+  ids: readonly string[] | null;
+}
+
+export class InstallsRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async insert(row: InstallRow): Promise<void> {
+    await this.db.insertInto('installs').values(row).execute();
+  }
+
+  private live(filter: InstallFilter) {
+    let q = this.db
+      .selectFrom('installs')
+      .where('account_id', '=', filter.accountId)
+      .where('deleted_at', 'is', null);
+    if (filter.ids !== null) {
+      q = filter.ids.length === 0 ? q.where('id', '=', '') : q.where('id', 'in', filter.ids);
+    }
+    return q;
+  }
+
+  findLive(accountId: string, id: string): Promise<InstallRow | undefined> {
+    return this.live({ accountId, ids: null }).selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async list(filter: InstallFilter, page: PageRequest): Promise<Page<InstallRow>> {
+    const [items, count] = await Promise.all([
+      this.live(filter)
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute(),
+      this.live(filter)
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { items, total: toCount(count.n) };
+  }
+
+  listForSites(accountId: string, siteIds: readonly string[]): Promise<InstallRow[]> {
+    if (siteIds.length === 0) return Promise.resolve([]);
+    return this.live({ accountId, ids: null })
+      .selectAll()
+      .where('site_id', 'in', siteIds)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  listLiveIds(accountId: string, ids: readonly string[]): Promise<{ id: string; name: string }[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.live({ accountId, ids }).select(['id', 'name']).execute();
+  }
+
+  async nameTaken(name: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('installs')
+      .select('id')
+      .where('name', '=', name)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async environmentTaken(
+    siteId: string,
+    environment: string,
+    exceptId: string | null,
+  ): Promise<boolean> {
+    let q = this.db
+      .selectFrom('installs')
+      .select('id')
+      .where('site_id', '=', siteId)
+      .where('environment', '=', environment)
+      .where('deleted_at', 'is', null);
+    if (exceptId !== null) q = q.where('id', '!=', exceptId);
+    return (await q.executeTakeFirst()) !== undefined;
+  }
+
+  async update(
+    id: string,
+    changes: Partial<
+      Pick<InstallRow, 'site_id' | 'environment' | 'status' | 'php_version' | 'wp_version'>
+    >,
+  ): Promise<void> {
+    await this.db.updateTable('installs').set(changes).where('id', '=', id).execute();
+  }
+
+  async markDeleted(id: string, at: string): Promise<void> {
+    await this.db.updateTable('installs').set({ deleted_at: at }).where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,225 @@
+import { canSeeInstall, requireAccountManager, type Actor } from '../actor.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { isUuid, newId, nowIso } from '../shared/ids.js';
+import type { Page, PageRequest } from '../shared/page.js';
+import { requireOwnAccount } from '../shared/text.js';
+import { insertSiteWithinLimit } from '../sites/site-limit.js';
+import type { Repositories, Store } from '../store.js';
+import type { InstallRow } from './installs.repository.js';
+import {
+  INSTALL_NAME,
+  type InstallChanges,
+  type InstallView,
+  type NewInstall,
+} from './installs.types.js';
+
+export interface InstallsOptions {
+  baseDomain: string;
+  defaultPhpVersion: string;
+}
+
+export class InstallsService {
+  constructor(
+    private readonly store: Store,
+    private readonly options: InstallsOptions,
+  ) {}
+
+  cnameOf(name: string): string {
+    return `${name}.${this.options.baseDomain}`;
+  }
+
+  async list(
+    actor: Actor,
+    accountId: string | undefined,
+    page: PageRequest,
+  ): Promise<Page<InstallView>> {
+    // Filtering by another (or no) account finds nothing, exactly as an unknown account would.
+    if (accountId !== undefined && accountId !== actor.accountId) return { items: [], total: 0 };
+    const ids = actor.installIds === null ? null : [...actor.installIds];
+    const rows = await this.store.read.installs.list({ accountId: actor.accountId, ids }, page);
+    return { items: await this.views(this.store.read, rows.items), total: rows.total };
+  }
+
+  async get(actor: Actor, id: string): Promise<InstallView> {
+    const install = await this.find(this.store.read, actor, id);
+    const [view] = await this.views(this.store.read, [install]);
+    if (view === undefined) throw new NotFoundError('Install');
+    return view;
+  }
+
+  /** Records the install as pending and queues its provisioning; the runtime makes it active. */
+  async create(actor: Actor, input: NewInstall): Promise<InstallView> {
+    requireAccountManager(actor);
+    requireOwnAccount('Install', actor.accountId, input.account_id);
+    const name = input.name;
+    if (!INSTALL_NAME.test(name)) {
+      throw ValidationError.field(
+        'Install',
+        'name',
+        'invalid',
+        'Name must be 3 to 14 lowercase letters and digits, starting with a letter',
+      );
+    }
+    const now = nowIso();
+    const install: InstallRow = {
+      id: newId(),
+      account_id: actor.accountId,
+      site_id: null,
+      name,
+      environment: input.environment ?? 'production',
+      status: 'pending',
+      php_version: this.options.defaultPhpVersion,
+      wp_version: null,
+      is_multisite: 0,
+      created_at: now,
+      deleted_at: null,
+    };
+    const cname = this.cnameOf(name);
+    await this.store.transaction(async (r) => {
+      if ((await r.installs.nameTaken(name)) || (await r.domains.findByName(cname)) !== undefined) {
+        throw ValidationError.field(
+          'Install',
+          'name',
+          'taken',
+          'Name has already been taken',
+          'value_unavailable',
+        );
+      }
+      if (input.site_id === undefined) {
+        // Every install belongs to a site; one created without a site gets its own.
+        const site = { id: newId(), account_id: actor.accountId, name, created_at: now };
+        await insertSiteWithinLimit(r, actor, site);
+        install.site_id = site.id;
+      } else {
+        install.site_id = await this.siteInAccount(r, actor, input.site_id);
+        await this.requireFreeEnvironment(r, install.site_id, install.environment, null);
+      }
+      await r.installs.insert(install);
+      await r.domains.insert({
+        id: newId(),
+        account_id: actor.accountId,
+        install_id: install.id,
+        name: cname,
+        is_primary: 1,
+        redirect_to_id: null,
+        created_at: now,
+      });
+      await r.jobs.enqueue({
+        accountId: actor.accountId,
+        installId: install.id,
+        type: 'install.provision',
+        targetId: install.id,
+        idempotencyKey: `install.provision:${install.id}`,
+      });
+      await r.activity.record(actor, {
+        action: 'install.create',
+        targetType: 'install',
+        targetId: install.id,
+        details: { name, site_id: install.site_id, environment: install.environment },
+      });
+    });
+    return { install, cname, primaryDomain: cname };
+  }
+
+  async update(actor: Actor, id: string, changes: InstallChanges): Promise<InstallView> {
+    requireAccountManager(actor);
+    await this.store.transaction(async (r) => {
+      const install = await this.find(r, actor, id);
+      const siteId =
+        changes.site_id === undefined
+          ? install.site_id
+          : await this.siteInAccount(r, actor, changes.site_id);
+      const environment = changes.environment ?? install.environment;
+      if (siteId === install.site_id && environment === install.environment) return;
+      if (siteId !== null) await this.requireFreeEnvironment(r, siteId, environment, install.id);
+      await r.installs.update(install.id, { site_id: siteId, environment });
+      await r.activity.record(actor, {
+        action: 'install.update',
+        targetType: 'install',
+        targetId: install.id,
+        details: { site_id: siteId, environment },
+      });
+    });
+    return this.get(actor, id);
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    requireAccountManager(actor);
+    await this.store.transaction(async (r) => {
+      await this.deleteWithin(r, actor, await this.find(r, actor, id));
+    });
+  }
+
+  /**
+   * Marks the install deleted, frees its name and domains, and queues the removal of its files
+   * and database. Shared with site deletion, which runs it inside its own transaction.
+   */
+  async deleteWithin(r: Repositories, actor: Actor, install: InstallRow): Promise<void> {
+    await r.domains.deleteForInstall(install.id);
+    await r.installs.update(install.id, { site_id: null });
+    await r.installs.markDeleted(install.id, nowIso());
+    await r.jobs.enqueue({
+      accountId: actor.accountId,
+      installId: install.id,
+      type: 'install.delete',
+      targetId: install.id,
+      idempotencyKey: `install.delete:${install.id}`,
+    });
+    await r.activity.record(actor, {
+      action: 'install.delete',
+      targetType: 'install',
+      targetId: install.id,
+      details: { name: install.name },
+    });
+  }
+
+  /** The install if the actor may see it; anything else is not found. */
+  async find(r: Repositories, actor: Actor, id: string): Promise<InstallRow> {
+    const install =
+      isUuid(id) && canSeeInstall(actor, id)
+        ? await r.installs.findLive(actor.accountId, id)
+        : undefined;
+    if (install === undefined) throw new NotFoundError('Install');
+    return install;
+  }
+
+  private async siteInAccount(r: Repositories, actor: Actor, siteId: string): Promise<string> {
+    const site = isUuid(siteId) ? await r.sites.findById(actor.accountId, siteId) : undefined;
+    if (site === undefined) {
+      throw ValidationError.field(
+        'Install',
+        'site_id',
+        'group_account_mismatch',
+        'Site must exist and belong to the same account as the install',
+        'access_error',
+      );
+    }
+    return site.id;
+  }
+
+  private async requireFreeEnvironment(
+    r: Repositories,
+    siteId: string,
+    environment: string | null,
+    exceptId: string | null,
+  ): Promise<void> {
+    if (environment === null) return;
+    if (await r.installs.environmentTaken(siteId, environment, exceptId)) {
+      throw ValidationError.field(
+        'Install',
+        'environment',
+        'taken',
+        `Site already has a ${environment} install`,
+        'value_unavailable',
+      );
+    }
+  }
+
+  private async views(r: Repositories, installs: InstallRow[]): Promise<InstallView[]> {
+    const primaries = await r.domains.primaryNames(installs.map((i) => i.id));
+    return installs.map((install) => {
+      const cname = this.cnameOf(install.name);
+      return { install, cname, primaryDomain: primaries.get(install.id) ?? cname };
+    });
+  }
+}

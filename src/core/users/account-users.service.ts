@@ -1,0 +1,215 @@
+import { hasRole, requireAccountManager, type Actor } from '../actor.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { isEmail } from '../shared/email.js';
+import { isUuid, newId, nowIso } from '../shared/ids.js';
+import { requiredName } from '../shared/text.js';
+import type { Repositories, Store } from '../store.js';
+import { isOwner, isPartial, parseRoles } from './roles.js';
+import type { MemberRow, UserRow } from './users.repository.js';
+import type { AccountUserChanges, AccountUserView, NewAccountUser } from './users.types.js';
+
+const RESOURCE = 'AccountUser';
+
+/** The people of an account and their roles, as WP Engine's account_users. */
+export class AccountUsersService {
+  constructor(private readonly store: Store) {}
+
+  async list(actor: Actor, accountId: string): Promise<AccountUserView[]> {
+    this.requireOwnAccount(actor, accountId);
+    requireAccountManager(actor);
+    return this.views(
+      this.store.read,
+      actor.accountId,
+      await this.store.read.users.listMembers(accountId),
+    );
+  }
+
+  async get(actor: Actor, accountId: string, userId: string): Promise<AccountUserView> {
+    this.requireOwnAccount(actor, accountId);
+    requireAccountManager(actor);
+    const member = await this.find(this.store.read, accountId, userId);
+    const [view] = await this.views(this.store.read, accountId, [member]);
+    if (view === undefined) throw new NotFoundError(RESOURCE);
+    return view;
+  }
+
+  async create(actor: Actor, accountId: string, input: NewAccountUser): Promise<AccountUserView> {
+    this.requireOwnAccount(actor, accountId);
+    requireAccountManager(actor);
+    if (input.account_id !== accountId) {
+      throw ValidationError.field(
+        RESOURCE,
+        'account_id',
+        'invalid',
+        'Account id must match the account in the path',
+      );
+    }
+    const roles = parseRoles(input.roles);
+    if (isOwner(roles) && !hasRole(actor, 'owner')) throw new ForbiddenError();
+    const firstName = requiredName(RESOURCE, 'first_name', input.first_name, 100);
+    const lastName = requiredName(RESOURCE, 'last_name', input.last_name, 100);
+    const email = input.email.trim().toLowerCase();
+    if (!isEmail(email))
+      throw ValidationError.field(
+        RESOURCE,
+        'email',
+        'invalid',
+        'Email is not a valid email address',
+      );
+
+    const userId = await this.store.transaction(async (r) => {
+      const now = nowIso();
+      let user: UserRow | undefined = await r.users.findUserByEmail(email);
+      if (user !== undefined && (await r.users.findMember(accountId, user.id)) !== undefined) {
+        throw ValidationError.field(
+          RESOURCE,
+          'email',
+          'taken',
+          'Email is already a user of this account',
+          'value_unavailable',
+        );
+      }
+      if (user === undefined) {
+        user = {
+          id: newId(),
+          email,
+          first_name: firstName,
+          last_name: lastName,
+          phone: null,
+          mfa_enabled: 0,
+          created_at: now,
+        };
+        await r.users.insertUser(user);
+      }
+      await r.users.insertMembership({
+        account_id: accountId,
+        user_id: user.id,
+        roles,
+        invite_accepted: 0,
+        created_at: now,
+      });
+      await this.setInstallAccess(r, accountId, user.id, roles, input.install_ids);
+      await r.activity.record(actor, {
+        action: 'account_user.create',
+        targetType: 'user',
+        targetId: user.id,
+        details: { email, roles, install_ids: input.install_ids ?? [] },
+      });
+      return user.id;
+    });
+    return this.get(actor, accountId, userId);
+  }
+
+  async update(
+    actor: Actor,
+    accountId: string,
+    userId: string,
+    changes: AccountUserChanges,
+  ): Promise<AccountUserView> {
+    this.requireOwnAccount(actor, accountId);
+    requireAccountManager(actor);
+    const roles = parseRoles(changes.roles);
+    await this.store.transaction(async (r) => {
+      const member = await this.find(r, accountId, userId);
+      if ((isOwner(member.roles) || isOwner(roles)) && !hasRole(actor, 'owner'))
+        throw new ForbiddenError();
+      if (isOwner(member.roles) && !isOwner(roles)) await this.requireAnotherOwner(r, accountId);
+      await r.users.updateRoles(accountId, member.id, roles);
+      await this.setInstallAccess(r, accountId, member.id, roles, changes.install_ids);
+      await r.activity.record(actor, {
+        action: 'account_user.update',
+        targetType: 'user',
+        targetId: member.id,
+        details: { roles, install_ids: changes.install_ids ?? null },
+      });
+    });
+    return this.get(actor, accountId, userId);
+  }
+
+  /** Removes the user from the account; the user itself stays (it may belong to others). */
+  async delete(actor: Actor, accountId: string, userId: string): Promise<void> {
+    this.requireOwnAccount(actor, accountId);
+    requireAccountManager(actor);
+    await this.store.transaction(async (r) => {
+      const member = await this.find(r, accountId, userId);
+      if (isOwner(member.roles)) {
+        if (!hasRole(actor, 'owner')) throw new ForbiddenError();
+        await this.requireAnotherOwner(r, accountId);
+      }
+      await r.users.deleteMembership(accountId, member.id);
+      await r.activity.record(actor, {
+        action: 'account_user.delete',
+        targetType: 'user',
+        targetId: member.id,
+        details: { email: member.email },
+      });
+    });
+  }
+
+  private requireOwnAccount(actor: Actor, accountId: string): void {
+    if (accountId !== actor.accountId) throw new NotFoundError('Account');
+  }
+
+  private async find(r: Repositories, accountId: string, userId: string): Promise<MemberRow> {
+    const member = isUuid(userId) ? await r.users.findMember(accountId, userId) : undefined;
+    if (member === undefined) throw new NotFoundError(RESOURCE);
+    return member;
+  }
+
+  private async requireAnotherOwner(r: Repositories, accountId: string): Promise<void> {
+    if ((await r.users.countOwners(accountId)) <= 1) {
+      throw ValidationError.field(
+        RESOURCE,
+        'roles',
+        'last_owner',
+        'The last owner of an account cannot be removed or demoted',
+      );
+    }
+  }
+
+  /** Partial users get exactly the listed installs; other roles see every install. */
+  private async setInstallAccess(
+    r: Repositories,
+    accountId: string,
+    userId: string,
+    roles: string,
+    installIds: string[] | undefined,
+  ): Promise<void> {
+    if (!isPartial(roles)) {
+      await r.users.replaceInstallAccess(accountId, userId, []);
+      return;
+    }
+    if (installIds === undefined) return;
+    const wanted = [...new Set(installIds)];
+    const found = wanted.every(isUuid) ? await r.installs.listLiveIds(accountId, wanted) : [];
+    if (found.length !== wanted.length) {
+      throw ValidationError.field(
+        RESOURCE,
+        'install_ids',
+        'not_found',
+        'Install ids must name installs of this account',
+        'access_error',
+      );
+    }
+    await r.users.replaceInstallAccess(accountId, userId, wanted);
+  }
+
+  private async views(
+    r: Repositories,
+    accountId: string,
+    members: MemberRow[],
+  ): Promise<AccountUserView[]> {
+    const ownerCount = members.some((m) => isOwner(m.roles))
+      ? await r.users.countOwners(accountId)
+      : 0;
+    const partialIds = members.filter((m) => isPartial(m.roles)).map((m) => m.id);
+    const access = await r.users.listInstallAccess(accountId, partialIds);
+    return members.map((member) => ({
+      member,
+      installs: isPartial(member.roles)
+        ? access.filter((a) => a.user_id === member.id).map((a) => ({ id: a.id, name: a.name }))
+        : null,
+      lastOwner: isOwner(member.roles) ? ownerCount <= 1 : null,
+    }));
+  }
+}

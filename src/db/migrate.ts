@@ -1,0 +1,29 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Engine } from './engine.js';
+import * as initial from './migrations/001-initial.js';
+import type { DB } from './schema.js';
+
+/** Migrations are listed here in order; each receives the engine for the few types that differ. */
+const MIGRATIONS = { '001-initial': initial };
+
+class InlineProvider implements MigrationProvider {
+  constructor(private readonly engine: Engine) {}
+
+  getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, m] of Object.entries(MIGRATIONS)) {
+      out[name] = { up: (db) => m.up(db, this.engine) };
+    }
+    return Promise.resolve(out);
+  }
+}
+
+export async function migrateToLatest(db: Kysely<DB>, engine: Engine): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InlineProvider(engine) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed !== undefined) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}

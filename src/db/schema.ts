@@ -1,0 +1,145 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table types shared by SQLite and PostgreSQL. Timestamps are ISO-8601 UTC strings and flags are
+ * 0/1 integers, so both engines store and sort them the same way.
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  nickname: string;
+  site_limit: number | null;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  phone: string | null;
+  mfa_enabled: number;
+  created_at: string;
+}
+
+export interface AccountUsersTable {
+  account_id: string;
+  user_id: string;
+  roles: string;
+  invite_accepted: number;
+  created_at: string;
+}
+
+export interface AccountUserInstallsTable {
+  account_id: string;
+  user_id: string;
+  install_id: string;
+}
+
+export interface CredentialsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  scopes: string;
+  password_hash: string;
+  mainwp_key_hash: string;
+  mainwp_secret_hash: string;
+  wispanel_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface SitesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface InstallsTable {
+  id: string;
+  account_id: string;
+  site_id: string | null;
+  name: string;
+  environment: string | null;
+  status: string;
+  php_version: string;
+  wp_version: string | null;
+  is_multisite: number;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface DomainsTable {
+  id: string;
+  account_id: string;
+  install_id: string;
+  name: string;
+  is_primary: number;
+  redirect_to_id: string | null;
+  created_at: string;
+}
+
+export interface BackupsTable {
+  id: string;
+  account_id: string;
+  install_id: string;
+  status: string;
+  description: string;
+  notification_emails: string;
+  wordpress_version: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface SshKeysTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  public_key: string;
+  fingerprint: string;
+  comment: string;
+  created_at: string;
+}
+
+export interface JobsTable {
+  id: string;
+  account_id: string;
+  install_id: string | null;
+  type: string;
+  target_id: string;
+  idempotency_key: string | null;
+  state: string;
+  progress: number;
+  payload: string;
+  result: string | null;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ActivityTable {
+  id: Generated<number>;
+  account_id: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: string;
+  created_at: string;
+}
+
+export interface DB {
+  accounts: AccountsTable;
+  users: UsersTable;
+  account_users: AccountUsersTable;
+  account_user_installs: AccountUserInstallsTable;
+  credentials: CredentialsTable;
+  sites: SitesTable;
+  installs: InstallsTable;
+  domains: DomainsTable;
+  backups: BackupsTable;
+  ssh_keys: SshKeysTable;
+  jobs: JobsTable;
+  activity: ActivityTable;
+}
