@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../db/engine.js';
+import { resourceOfTable, uniqueViolation } from '../db/errors.js';
 import type { DB } from '../db/schema.js';
+import { ValidationError } from './errors.js';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { ActivityRepository } from './activity/activity.repository.js';
 import { BackupsRepository } from './backups/backups.repository.js';
@@ -54,6 +56,23 @@ export class Store {
   }
 
   async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await this.run(work);
+    } catch (err) {
+      const unique = uniqueViolation(err);
+      if (unique === null) throw err;
+      const resource = resourceOfTable(unique.table);
+      throw ValidationError.field(
+        resource,
+        unique.column,
+        'taken',
+        `${unique.column} has already been taken`,
+        'value_unavailable',
+      );
+    }
+  }
+
+  private async run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     if (this.engine === 'postgres') {
       return this.db.transaction().execute((trx) => work(new Repositories(trx)));
     }

@@ -38,7 +38,7 @@ export function swaggerOptions(version: string): SwaggerOptions {
     transform: ({ schema, url, route }) => {
       const isPublic = (route.config as { public?: boolean } | undefined)?.public === true;
       return {
-        schema: { ...schema, security: isPublic ? [] : [{ basicAuth: [] }] } as typeof schema,
+        schema: { ...schema, security: isPublic ? [] : [{ basicAuth: [] }] },
         url: url.startsWith('/v1/') ? url.slice(3) : url,
       };
     },

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+
+export type TestEngine = 'sqlite' | 'postgres';
+export const ENGINES: TestEngine[] = ['sqlite', 'postgres'];
+
+/** The PostgreSQL server the tests use (trust auth on this machine and in CI). */
+export const PG_URL = process.env.WPFLEET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestStore {
+  config: Config;
+  /** PostgreSQL schema that isolates this store, if any. */
+  pgSchema: string | undefined;
+  /** Extra environment for a child process (`wpfleet …`) to use the same store. */
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+async function pgAdmin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh, isolated store: a temporary data directory and, for PostgreSQL, a schema of its own
+ * that is dropped afterwards. Rate limits are off unless a test sets them.
+ */
+export async function testStore(
+  engine: TestEngine,
+  env: Record<string, string> = {},
+): Promise<TestStore> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wpfleet-test-'));
+  const baseEnv: Record<string, string> = {
+    WPFLEET_RATE_LIMIT_ACCOUNT_HOUR: '0',
+    WPFLEET_RATE_LIMIT_IP_MINUTE: '0',
+    WPFLEET_LOG_LEVEL: 'silent',
+    ...env,
+  };
+  let pgSchema: string | undefined;
+  if (engine === 'postgres') {
+    pgSchema = `t_${randomBytes(6).toString('hex')}`;
+    await pgAdmin(`create schema ${pgSchema}`);
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', `-c search_path=${pgSchema}`);
+    baseEnv.DATABASE_URL = url.toString();
+  }
+  const config = loadConfig({ data: dataDir }, { ...baseEnv });
+  return {
+    config,
+    pgSchema,
+    env: { ...baseEnv, WPFLEET_DATA: dataDir },
+    async dispose() {
+      if (pgSchema !== undefined) await pgAdmin(`drop schema if exists ${pgSchema} cascade`);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
