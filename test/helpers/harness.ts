@@ -44,12 +44,16 @@ export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-/** A real server on a loopback port over a fresh store of the given engine. */
+/**
+ * A real server on a loopback port over a fresh store of the given engine, or over `existing`
+ * (another process may share it); an existing store is left for its owner to dispose.
+ */
 export async function startHarness(
   engine: TestEngine,
   env: Record<string, string> = {},
+  existing?: TestStore,
 ): Promise<Harness> {
-  const store = await testStore(engine, env);
+  const store = existing ?? (await testStore(engine, env));
   const app = await createApp(store.config);
   const server = await buildServer(app, { logger: false });
   await server.listen({ port: 0, host: '127.0.0.1' });
@@ -97,7 +101,7 @@ export async function startHarness(
     async close() {
       await server.close();
       await app.close();
-      await store.dispose();
+      if (existing === undefined) await store.dispose();
     },
   };
 }
