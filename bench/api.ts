@@ -5,7 +5,7 @@
  * RSS. A bare Node http server answering a fixed body of the same size, loaded the same way in
  * the same run, is the baseline for the ratios.
  *
- *   npm run bench:api            (BENCH_SECONDS=5 BENCH_CONNECTIONS=8 by default)
+ *   npm run bench:api   (BENCH_SECONDS=5, BENCH_CONNECTIONS=8, BENCH_ENGINES=sqlite,postgres by default)
  */
 import { spawn } from 'node:child_process';
 import { createApp } from '../src/app.js';
@@ -137,4 +137,7 @@ async function benchEngine(engine: TestEngine): Promise<void> {
 }
 
 console.log(`wpfleet API benchmark: ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run`);
-for (const engine of ENGINES) await benchEngine(engine);
+const only = process.env.BENCH_ENGINES?.split(',');
+for (const engine of ENGINES.filter((e) => only === undefined || only.includes(e))) {
+  await benchEngine(engine);
+}

@@ -25,7 +25,9 @@ export function rssMb(pid: number): number {
 
 /** Starts `wpfleet serve` as its own process and waits until it prints where it listens. */
 export async function startServer(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/wpfleet.js', 'serve', '--port', String(port)], {
+  // BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/wpfleet.js', 'serve', '--port', String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine } from './engine.js';
 import * as initial from './migrations/001-initial.js';
 import type { DB } from './schema.js';
@@ -18,8 +18,22 @@ class InlineProvider implements MigrationProvider {
   }
 }
 
+/** The schema new tables go to (search_path's first), where the migration table must live too. */
+async function currentSchema(db: Kysely<DB>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (schema === undefined) throw new Error('PostgreSQL has no current schema: check search_path');
+  return schema;
+}
+
 export async function migrateToLatest(db: Kysely<DB>, engine: Engine): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InlineProvider(engine) });
+  // Kysely looks for its migration table in every schema; pinning it to ours keeps databases that
+  // hold several wpfleet schemas (the tests' isolation) from finding another schema's table.
+  const migrator = new Migrator({
+    db,
+    provider: new InlineProvider(engine),
+    ...(engine === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed !== undefined) {

@@ -3,6 +3,9 @@ import type { CredentialsTable, DB } from '../../db/schema.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
 
+/** A live credential with the roles its user holds on its account, read in one query. */
+export type CredentialWithRoles = CredentialRow & { roles: string };
+
 export class CredentialsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -10,19 +13,27 @@ export class CredentialsRepository {
     await this.db.insertInto('credentials').values(row).execute();
   }
 
+  // A credential whose user has left the account no longer authenticates.
   private live() {
-    return this.db.selectFrom('credentials').selectAll().where('revoked_at', 'is', null);
+    return this.db
+      .selectFrom('credentials as c')
+      .innerJoin('account_users as m', (j) =>
+        j.onRef('m.account_id', '=', 'c.account_id').onRef('m.user_id', '=', 'c.user_id'),
+      )
+      .selectAll('c')
+      .select('m.roles')
+      .where('c.revoked_at', 'is', null);
   }
 
-  findById(id: string): Promise<CredentialRow | undefined> {
-    return this.live().where('id', '=', id).executeTakeFirst();
+  findById(id: string): Promise<CredentialWithRoles | undefined> {
+    return this.live().where('c.id', '=', id).executeTakeFirst();
   }
 
-  findByMainwpKey(keyHash: string): Promise<CredentialRow | undefined> {
-    return this.live().where('mainwp_key_hash', '=', keyHash).executeTakeFirst();
+  findByMainwpKey(keyHash: string): Promise<CredentialWithRoles | undefined> {
+    return this.live().where('c.mainwp_key_hash', '=', keyHash).executeTakeFirst();
   }
 
-  findByWispanelToken(tokenHash: string): Promise<CredentialRow | undefined> {
-    return this.live().where('wispanel_hash', '=', tokenHash).executeTakeFirst();
+  findByWispanelToken(tokenHash: string): Promise<CredentialWithRoles | undefined> {
+    return this.live().where('c.wispanel_hash', '=', tokenHash).executeTakeFirst();
   }
 }

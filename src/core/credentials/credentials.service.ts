@@ -9,7 +9,7 @@ import {
   secretMatches,
 } from '../shared/secrets.js';
 import type { Store } from '../store.js';
-import type { CredentialRow } from './credentials.repository.js';
+import type { CredentialRow, CredentialWithRoles } from './credentials.repository.js';
 
 /** A new credential's secrets, shown once and never stored in plain. */
 export interface IssuedCredential {
@@ -101,10 +101,8 @@ export class CredentialsService {
     return row === undefined ? null : this.actorFor(row);
   }
 
-  private async actorFor(row: CredentialRow): Promise<Actor | null> {
-    const member = await this.store.read.users.findMember(row.account_id, row.user_id);
-    if (member === undefined) return null;
-    const partial = !member.roles.split(',').some((r) => r === 'owner' || r === 'full');
+  private async actorFor(row: CredentialWithRoles): Promise<Actor> {
+    const partial = !row.roles.split(',').some((r) => r === 'owner' || r === 'full');
     const access = partial
       ? await this.store.read.users.listInstallAccess(row.account_id, [row.user_id])
       : null;
@@ -113,7 +111,7 @@ export class CredentialsService {
       userId: row.user_id,
       label: `credential:${row.id}`,
       scopes: new Set(row.scopes.split(',') as Scope[]),
-      roles: member.roles,
+      roles: row.roles,
       installIds: access === null ? null : new Set(access.map((a) => a.id)),
     };
   }

@@ -39,18 +39,6 @@ export class DomainsRepository {
       .executeTakeFirst();
   }
 
-  /** Primary domain names of many installs at once, for presenting install lists. */
-  async primaryNames(installIds: readonly string[]): Promise<Map<string, string>> {
-    if (installIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('domains')
-      .select(['install_id', 'name'])
-      .where('install_id', 'in', installIds)
-      .where('is_primary', '=', 1)
-      .execute();
-    return new Map(rows.map((r) => [r.install_id, r.name]));
-  }
-
   async list(installId: string, page: PageRequest): Promise<Page<DomainRow>> {
     const [items, count] = await Promise.all([
       this.db

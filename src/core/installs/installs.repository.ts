@@ -5,6 +5,9 @@ import type { Page, PageRequest } from '../shared/page.js';
 
 export type InstallRow = Selectable<InstallsTable>;
 
+/** An install as read: its row and the name of its primary domain, in one query. */
+export type InstallRecord = InstallRow & { primary_domain: string | null };
+
 export interface InstallFilter {
   accountId: string;
   /** Restricts to these installs (a partial user's); null for all of the account. */
@@ -21,24 +24,35 @@ export class InstallsRepository {
   private live(filter: InstallFilter) {
     let q = this.db
       .selectFrom('installs')
-      .where('account_id', '=', filter.accountId)
-      .where('deleted_at', 'is', null);
+      .where('installs.account_id', '=', filter.accountId)
+      .where('installs.deleted_at', 'is', null);
     if (filter.ids !== null) {
-      q = filter.ids.length === 0 ? q.where('id', '=', '') : q.where('id', 'in', filter.ids);
+      q =
+        filter.ids.length === 0
+          ? q.where('installs.id', '=', '')
+          : q.where('installs.id', 'in', filter.ids);
     }
     return q;
   }
 
-  findLive(accountId: string, id: string): Promise<InstallRow | undefined> {
-    return this.live({ accountId, ids: null }).selectAll().where('id', '=', id).executeTakeFirst();
+  private records(filter: InstallFilter) {
+    return this.live(filter)
+      .leftJoin('domains as d', (j) =>
+        j.onRef('d.install_id', '=', 'installs.id').on('d.is_primary', '=', 1),
+      )
+      .selectAll('installs')
+      .select('d.name as primary_domain');
   }
 
-  async list(filter: InstallFilter, page: PageRequest): Promise<Page<InstallRow>> {
+  findLive(accountId: string, id: string): Promise<InstallRecord | undefined> {
+    return this.records({ accountId, ids: null }).where('installs.id', '=', id).executeTakeFirst();
+  }
+
+  async list(filter: InstallFilter, page: PageRequest): Promise<Page<InstallRecord>> {
     const [items, count] = await Promise.all([
-      this.live(filter)
-        .selectAll()
-        .orderBy('created_at')
-        .orderBy('id')
+      this.records(filter)
+        .orderBy('installs.created_at')
+        .orderBy('installs.id')
         .limit(page.limit)
         .offset(page.offset)
         .execute(),
@@ -49,19 +63,18 @@ export class InstallsRepository {
     return { items, total: toCount(count.n) };
   }
 
-  listForSites(accountId: string, siteIds: readonly string[]): Promise<InstallRow[]> {
+  listForSites(accountId: string, siteIds: readonly string[]): Promise<InstallRecord[]> {
     if (siteIds.length === 0) return Promise.resolve([]);
-    return this.live({ accountId, ids: null })
-      .selectAll()
-      .where('site_id', 'in', siteIds)
-      .orderBy('created_at')
-      .orderBy('id')
+    return this.records({ accountId, ids: null })
+      .where('installs.site_id', 'in', siteIds)
+      .orderBy('installs.created_at')
+      .orderBy('installs.id')
       .execute();
   }
 
   listLiveIds(accountId: string, ids: readonly string[]): Promise<{ id: string; name: string }[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.live({ accountId, ids }).select(['id', 'name']).execute();
+    return this.live({ accountId, ids }).select(['installs.id', 'installs.name']).execute();
   }
 
   async nameTaken(name: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { Page, PageRequest } from '../shared/page.js';
 import { requireOwnAccount } from '../shared/text.js';
 import { insertSiteWithinLimit } from '../sites/site-limit.js';
 import type { Repositories, Store } from '../store.js';
-import type { InstallRow } from './installs.repository.js';
+import type { InstallRecord, InstallRow } from './installs.repository.js';
 import {
   INSTALL_NAME,
   type InstallChanges,
@@ -37,12 +37,12 @@ export class InstallsService {
     if (accountId !== undefined && accountId !== actor.accountId) return { items: [], total: 0 };
     const ids = actor.installIds === null ? null : [...actor.installIds];
     const rows = await this.store.read.installs.list({ accountId: actor.accountId, ids }, page);
-    return { items: await this.views(this.store.read, rows.items), total: rows.total };
+    return { items: this.views(rows.items), total: rows.total };
   }
 
   async get(actor: Actor, id: string): Promise<InstallView> {
     const install = await this.find(this.store.read, actor, id);
-    const [view] = await this.views(this.store.read, [install]);
+    const [view] = this.views([install]);
     if (view === undefined) throw new NotFoundError('Install');
     return view;
   }
@@ -174,7 +174,7 @@ export class InstallsService {
   }
 
   /** The install if the actor may see it; anything else is not found. */
-  async find(r: Repositories, actor: Actor, id: string): Promise<InstallRow> {
+  async find(r: Repositories, actor: Actor, id: string): Promise<InstallRecord> {
     const install =
       isUuid(id) && canSeeInstall(actor, id)
         ? await r.installs.findLive(actor.accountId, id)
@@ -215,11 +215,10 @@ export class InstallsService {
     }
   }
 
-  private async views(r: Repositories, installs: InstallRow[]): Promise<InstallView[]> {
-    const primaries = await r.domains.primaryNames(installs.map((i) => i.id));
+  private views(installs: InstallRecord[]): InstallView[] {
     return installs.map((install) => {
       const cname = this.cnameOf(install.name);
-      return { install, cname, primaryDomain: primaries.get(install.id) ?? cname };
+      return { install, cname, primaryDomain: install.primary_domain ?? cname };
     });
   }
 }
