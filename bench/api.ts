@@ -83,7 +83,11 @@ async function baseline(bytes: number): Promise<LoadResult> {
   const body = JSON.stringify({ pad: 'x'.repeat(Math.max(0, bytes - 10)) });
   const code = `require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/json'});s.end(${JSON.stringify(body)})}).listen(${port},'127.0.0.1',()=>console.log('up'))`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  await new Promise<void>((resolve) => {
+    child.stdout.once('data', () => {
+      resolve();
+    });
+  });
   try {
     await runLoad(`http://127.0.0.1:${port}`, () => '/', {}, CONNECTIONS, 1000);
     return await runLoad(`http://127.0.0.1:${port}`, () => '/', {}, CONNECTIONS, SECONDS * 1000);
@@ -97,7 +101,9 @@ async function benchEngine(engine: TestEngine): Promise<void> {
   try {
     const t0 = Date.now();
     const seeded = await seed(store.config);
-    console.log(`\n[${engine}] seeded ${ACCOUNTS * INSTALLS_PER_ACCOUNT} installs in ${ACCOUNTS} accounts in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `\n[${engine}] seeded ${ACCOUNTS * INSTALLS_PER_ACCOUNT} installs in ${ACCOUNTS} accounts in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const port = await freePort();
     const server = await startServer(store.env, port);
     try {

@@ -64,7 +64,12 @@ function boolean(setting: string, raw: string): boolean {
   throw new ConfigError(setting, `"${raw}" is not true or false`);
 }
 
-function database(raw: string | undefined, dataDir: string): DatabaseConfig {
+/** A bad value is reported under the name the user gave it: the flag if set, else the variable. */
+function nameOf(flag: string, variable: string, flagValue: unknown): string {
+  return flagValue === undefined ? variable : flag;
+}
+
+function database(raw: string | undefined, dataDir: string, setting: string): DatabaseConfig {
   if (raw === undefined || raw === '') {
     return { kind: 'sqlite', file: path.join(dataDir, 'wpfleet.sqlite') };
   }
@@ -72,16 +77,16 @@ function database(raw: string | undefined, dataDir: string): DatabaseConfig {
     try {
       new URL(raw);
     } catch {
-      throw new ConfigError('DATABASE_URL', 'not a valid postgres:// URL');
+      throw new ConfigError(setting, 'not a valid postgres:// URL');
     }
     return { kind: 'postgres', url: raw };
   }
   if (raw.startsWith('sqlite:')) {
     const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
-    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path');
+    if (file === '') throw new ConfigError(setting, 'sqlite: needs a file path');
     return { kind: 'sqlite', file: path.resolve(file) };
   }
-  throw new ConfigError('DATABASE_URL', 'expected postgres://… or sqlite:<file>');
+  throw new ConfigError(setting, 'expected postgres://… or sqlite:<file>');
 }
 
 /**
@@ -90,13 +95,23 @@ function database(raw: string | undefined, dataDir: string): DatabaseConfig {
  */
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
   const dataDir = path.resolve(flags.data ?? env.WPFLEET_DATA ?? './data');
-  const port = integer('--port', flags.port ?? env.WPFLEET_PORT ?? '8080', 0, 65535);
+  const port = integer(
+    nameOf('--port', 'WPFLEET_PORT', flags.port),
+    flags.port ?? env.WPFLEET_PORT ?? '8080',
+    0,
+    65535,
+  );
   const host = flags.host ?? env.WPFLEET_HOST ?? '127.0.0.1';
-  if (host === '') throw new ConfigError('--host', 'must not be empty');
+  if (host === '') {
+    throw new ConfigError(nameOf('--host', 'WPFLEET_HOST', flags.host), 'must not be empty');
+  }
 
   const baseDomain = (flags.baseDomain ?? env.WPFLEET_BASE_DOMAIN ?? 'localhost').toLowerCase();
   if (!HOSTNAME.test(baseDomain)) {
-    throw new ConfigError('--base-domain', `"${baseDomain}" is not a hostname`);
+    throw new ConfigError(
+      nameOf('--base-domain', 'WPFLEET_BASE_DOMAIN', flags.baseDomain),
+      `"${baseDomain}" is not a hostname`,
+    );
   }
 
   const trustProxy =
@@ -119,7 +134,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     host,
     port,
     dataDir,
-    database: database(flags.databaseUrl ?? env.DATABASE_URL, dataDir),
+    database: database(
+      flags.databaseUrl ?? env.DATABASE_URL,
+      dataDir,
+      nameOf('--database-url', 'DATABASE_URL', flags.databaseUrl),
+    ),
     baseDomain,
     trustProxy,
     rateLimits: {

@@ -15,7 +15,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[i] ?? Number.NaN;
 }
 
-function get(agent: http.Agent, url: URL, path: string, headers: Record<string, string>): Promise<number> {
+function get(
+  agent: http.Agent,
+  url: URL,
+  path: string,
+  headers: Record<string, string>,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: url.hostname, port: url.port, path, method: 'GET', agent, headers },
@@ -75,5 +80,7 @@ export async function runLoad(
 export function formatLoad(label: string, r: LoadResult): string {
   return `${label.padEnd(44)} p50 ${r.p50ms.toFixed(2).padStart(7)} ms  p99 ${r.p99ms
     .toFixed(2)
-    .padStart(7)} ms  ${r.rps.toFixed(0).padStart(6)} req/s  (${r.requests} requests, ${r.errors} errors)`;
+    .padStart(
+      7,
+    )} ms  ${r.rps.toFixed(0).padStart(6)} req/s  (${r.requests} requests, ${r.errors} errors)`;
 }

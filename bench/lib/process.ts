@@ -24,26 +24,33 @@ export function rssMb(pid: number): number {
 }
 
 /** Starts `wpfleet serve` as its own process and waits until it prints where it listens. */
-export async function startServer(env: Record<string, string>, port: number): Promise<ChildProcess> {
+export async function startServer(
+  env: Record<string, string>,
+  port: number,
+): Promise<ChildProcess> {
   // BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/wpfleet.js', 'serve', '--port', String(port)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, 'bin/wpfleet.js', 'serve', '--port', String(port)],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       reject(new Error(`server did not start: ${out}`));
     }, 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('listening on')) {
         clearTimeout(timer);
         resolve();
       }
     });
-    child.stderr?.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       out += chunk.toString();
     });
     child.on('exit', (code) => {
@@ -51,8 +58,8 @@ export async function startServer(env: Record<string, string>, port: number): Pr
       reject(new Error(`server exited with ${String(code)}: ${out}`));
     });
   });
-  child.stdout?.resume();
-  child.stderr?.resume();
+  child.stdout.resume();
+  child.stderr.resume();
   return child;
 }
 

@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type ConnectionError, type FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
 import type { App } from '../app.js';
 import { validatorCompiler } from './shared/validation.js';
 import { wpEngineApi } from './wpengine/plugin.js';
@@ -13,6 +14,28 @@ export interface ServerOptions {
   logger?: boolean;
 }
 
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a request line or headers over
+ * the size limit, a malformed request), answered as the contract's `{message}` body.
+ */
+function clientError(err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const body = JSON.stringify({ message: reason });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 /** The HTTP front: every API dialect on one Fastify instance. */
 export async function buildServer(app: App, options: ServerOptions = {}): Promise<FastifyInstance> {
   const server = Fastify({
@@ -20,6 +43,19 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     trustProxy: app.config.trustProxy,
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    clientErrorHandler: clientError,
+    // A path that does not decode, or an id longer than any route takes, names nothing: the
+    // contract's 404 rather than Fastify's own 400/414 bodies.
+    frameworkErrors: (err, _request, reply) => {
+      const notFound = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const body = JSON.stringify({ message: notFound ? 'Not Found' : 'Internal Server Error' });
+      reply.raw.writeHead(notFound ? 404 : 500, {
+        'content-type': 'application/json',
+        'access-control-allow-origin': '*',
+        'content-length': Buffer.byteLength(body),
+      });
+      reply.raw.end(body);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   server.setValidatorCompiler(validatorCompiler());
 

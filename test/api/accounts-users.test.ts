@@ -133,7 +133,11 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
       const wrong = basicAuth(t.username, `${t.password}x`);
       const unknown = basicAuth(randomUUID(), t.password);
       for (const auth of [undefined, 'Bearer abc', 'Basic !!!', wrong, unknown]) {
-        const res = await h.request<ErrorBody>('GET', '/v1/accounts', auth === undefined ? {} : { auth });
+        const res = await h.request<ErrorBody>(
+          'GET',
+          '/v1/accounts',
+          auth === undefined ? {} : { auth },
+        );
         expect(res.status).toBe(401);
         expect(res.body).toEqual({ message: 'Bad Credentials' });
       }
@@ -306,13 +310,19 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
         `/v1/accounts/${t.accountId}/account_users`,
         { auth: t.auth },
       );
-      expect(list.body.results.map((r) => r.user_id).sort()).toEqual(
-        [t.userId, u.user_id].sort(),
-      );
+      expect(list.body.results.map((r) => r.user_id).sort()).toEqual([t.userId, u.user_id].sort());
     });
 
     it('answers 404 for an unknown or malformed user id', async () => {
       const t = await h.tenant();
+      // A member of another account is unknown here.
+      const stranger = await h.tenant();
+      const foreign = await h.request(
+        'GET',
+        `/v1/accounts/${t.accountId}/account_users/${stranger.userId}`,
+        { auth: t.auth },
+      );
+      expect(foreign.status).toBe(404);
       for (const id of [randomUUID(), 'nope']) {
         for (const method of ['GET', 'DELETE']) {
           const res = await h.request(method, `/v1/accounts/${t.accountId}/account_users/${id}`, {
@@ -375,7 +385,10 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
         { user: { ...base, first_name: undefined }, field: 'first_name' },
       ];
       for (const c of cases) {
-        const res = await h.request<ErrorBody>('POST', path, { auth: t.auth, body: { user: c.user } });
+        const res = await h.request<ErrorBody>('POST', path, {
+          auth: t.auth,
+          body: { user: c.user },
+        });
         expect(res.status).toBe(400);
         expect(res.body.message).toMatch(/^Invalid /);
         expect(res.body.errors?.[0]?.field).toContain(c.field);
@@ -553,6 +566,28 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
       expect(again.body.last_owner).toBe(true);
     });
 
+    it('keeps an owner when two owners demote or remove each other at once', async () => {
+      for (const method of ['PATCH', 'DELETE', 'PATCH', 'DELETE']) {
+        const t = await h.tenant();
+        const second = await member(t, 'owner');
+        const body = method === 'PATCH' ? { body: { roles: 'full' } } : {};
+        const results = await Promise.all([
+          h.request(method, `/v1/accounts/${t.accountId}/account_users/${second.userId}`, {
+            auth: t.auth,
+            ...body,
+          }),
+          h.request(method, `/v1/accounts/${t.accountId}/account_users/${t.userId}`, {
+            auth: second.auth,
+            ...body,
+          }),
+        ]);
+        const statuses = results.map((r) => r.status);
+        expect(statuses.filter((s) => s === 200 || s === 204)).toHaveLength(1);
+        const members = await h.app.store.read.users.listMembers(t.accountId);
+        expect(members.filter((m) => m.roles === 'owner')).toHaveLength(1);
+      }
+    });
+
     it('allows deleting an owner once another owner exists', async () => {
       const t = await h.tenant();
       const second = await createUser(t, 'owner');
@@ -638,6 +673,23 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
         (await h.request('GET', `/v1/installs/${mine.id}/domains`, { auth: p.auth })).status,
       ).toBe(200);
 
+      // Within its own installs it works as usual.
+      const domain = await h.request('POST', `/v1/installs/${mine.id}/domains`, {
+        auth: p.auth,
+        body: { name: `partial${++installCounter}.${engine}.example.com` },
+      });
+      expect(domain.status).toBe(201);
+      const backup = await h.request('POST', `/v1/installs/${mine.id}/backups`, {
+        auth: p.auth,
+        body: { description: 'mine', notification_emails: [p.email] },
+      });
+      expect(backup.status).toBe(202);
+      const foreignDomain = await h.request('POST', `/v1/installs/${other.id}/domains`, {
+        auth: p.auth,
+        body: { name: `partial${++installCounter}.${engine}.example.com` },
+      });
+      expect(foreignDomain.status).toBe(404);
+
       // Sites show only the installs the user may see.
       const sites = await h.request<Envelope<Site>>('GET', '/v1/sites', { auth: p.auth });
       expect(sites.status).toBe(200);
@@ -655,9 +707,9 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
         body: { name: `pz${engine.slice(0, 2)}${++installCounter}`, account_id: t.accountId },
       });
       expect(newInstall.status).toBe(403);
-      expect(
-        (await h.request('DELETE', `/v1/installs/${mine.id}`, { auth: p.auth })).status,
-      ).toBe(403);
+      expect((await h.request('DELETE', `/v1/installs/${mine.id}`, { auth: p.auth })).status).toBe(
+        403,
+      );
       expect(
         (
           await h.request('PATCH', `/v1/installs/${mine.id}`, {
@@ -704,9 +756,9 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
       expect((await h.request('GET', `/v1/installs/${first.id}`, { auth: p.auth })).status).toBe(
         404,
       );
-      expect(
-        (await h.request('GET', `/v1/installs/${second.id}`, { auth: p.auth })).status,
-      ).toBe(200);
+      expect((await h.request('GET', `/v1/installs/${second.id}`, { auth: p.auth })).status).toBe(
+        200,
+      );
     });
 
     it('sees nothing with an empty install list', async () => {
@@ -747,22 +799,18 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
       expect(patch.status).toBe(403);
       const del = await h.request('DELETE', `/v1/sites/${site.body.id}`, { auth: ro });
       expect(del.status).toBe(403);
-      const user = await h.request(
-        'POST',
-        `/v1/accounts/${t.accountId}/account_users`,
-        {
-          auth: ro,
-          body: {
-            user: {
-              account_id: t.accountId,
-              first_name: 'R',
-              last_name: 'O',
-              email: email(),
-              roles: 'full',
-            },
+      const user = await h.request('POST', `/v1/accounts/${t.accountId}/account_users`, {
+        auth: ro,
+        body: {
+          user: {
+            account_id: t.accountId,
+            first_name: 'R',
+            last_name: 'O',
+            email: email(),
+            roles: 'full',
           },
         },
-      );
+      });
       expect(user.status).toBe(403);
 
       // Nothing changed.

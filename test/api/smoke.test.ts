@@ -14,10 +14,14 @@ describe.each(ENGINES)('WP Engine API smoke on %s', (engine) => {
   });
 
   it('creates an install that stays pending and lists it', async () => {
-    const created = await h.request<{ id: string; status: string; cname: string }>('POST', '/v1/installs', {
-      auth: t.auth,
-      body: { name: 'smoke1', account_id: t.accountId },
-    });
+    const created = await h.request<{ id: string; status: string; cname: string }>(
+      'POST',
+      '/v1/installs',
+      {
+        auth: t.auth,
+        body: { name: 'smoke1', account_id: t.accountId },
+      },
+    );
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('pending');
     expect(created.body.cname).toBe('smoke1.localhost');

@@ -126,7 +126,9 @@ export function startServe(
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`wpfleet serve exited (${code ?? signal ?? '?'}) before starting: ${stderr}`));
+      reject(
+        new Error(`wpfleet serve exited (${code ?? signal ?? '?'}) before starting: ${stderr}`),
+      );
     });
   });
 }

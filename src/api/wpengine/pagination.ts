@@ -25,7 +25,12 @@ export function pageOf(query: {
 }
 
 function pageUrl(request: FastifyRequest, limit: number, offset: number): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  // Path and query are set apart: `new URL('//v1/installs', base)` would read `v1` as the host.
+  // Repeated slashes, which the router tolerates, are collapsed in the link.
+  const url = new URL(`${request.protocol}://${request.host}`);
+  const q = request.url.indexOf('?');
+  url.pathname = (q === -1 ? request.url : request.url.slice(0, q)).replace(/\/{2,}/g, '/');
+  url.search = q === -1 ? '' : request.url.slice(q);
   url.searchParams.set('limit', String(limit));
   url.searchParams.set('offset', String(offset));
   return url.toString();

@@ -33,6 +33,19 @@ export class AccountsRepository {
     return Number(row.n);
   }
 
+  /**
+   * Holds the account row until the transaction ends, so that checks of an account-wide rule (the
+   * site limit, the last owner) cannot both pass in two concurrent transactions. The update
+   * changes nothing; on PostgreSQL it takes the row lock, and SQLite's write lock is already held.
+   */
+  async lock(id: string): Promise<void> {
+    await this.db
+      .updateTable('accounts')
+      .set((eb) => ({ site_limit: eb.ref('site_limit') }))
+      .where('id', '=', id)
+      .execute();
+  }
+
   async setSiteLimit(id: string, siteLimit: number | null): Promise<void> {
     await this.db
       .updateTable('accounts')

@@ -1,6 +1,6 @@
 import type { Actor, Scope } from '../actor.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { newId, nowIso } from '../shared/ids.js';
+import { isUuid, newId, nowIso } from '../shared/ids.js';
 import {
   hashMainwpKey,
   hashSecret,
@@ -83,6 +83,8 @@ export class CredentialsService {
 
   /** WP Engine Basic auth. Returns null for any unknown, revoked or wrong credential. */
   async authenticateBasic(username: string, password: string): Promise<Actor | null> {
+    // Usernames are credential ids; anything else (a NUL byte, say) must not reach the database.
+    if (!isUuid(username)) return null;
     const row = await this.store.read.credentials.findById(username);
     if (row === undefined || !secretMatches(password, row.password_hash)) return null;
     return this.actorFor(row);

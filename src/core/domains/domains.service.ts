@@ -103,12 +103,23 @@ export class DomainsService {
         const row = rows[i];
         if (row === undefined) continue;
         const targetName = normalizeHostname(item.redirect_to);
-        const target = byName.get(targetName) ?? (await r.domains.findByName(targetName));
+        // Only a host name can name a domain; anything else (a NUL byte, say) is not looked up.
+        const target =
+          byName.get(targetName) ??
+          (isHostname(targetName) ? await r.domains.findByName(targetName) : undefined);
         if (target?.install_id !== install.id || target.id === row.id) {
           throw invalid(
             'domains.redirect_to',
             'invalid',
             `${item.redirect_to} is not a domain of this install`,
+          );
+        }
+        // A target that redirects in turn could close a loop (a → b, b → a).
+        if (target.redirect_to_id !== null) {
+          throw invalid(
+            'domains.redirect_to',
+            'invalid',
+            `${item.redirect_to} is itself a redirect; redirect to its destination instead`,
           );
         }
         row.redirect_to_id = target.id;
@@ -243,6 +254,14 @@ export class DomainsService {
         'redirect_to',
         'invalid',
         'Redirect target must be another domain of this install',
+      );
+    }
+    // A target that redirects in turn could close a loop (a → b, b → a).
+    if (target.redirect_to_id !== null) {
+      throw invalid(
+        'redirect_to',
+        'invalid',
+        'Redirect target is itself a redirect; redirect to its destination instead',
       );
     }
     return target;

@@ -14,6 +14,8 @@ export async function insertSiteWithinLimit(
 ): Promise<void> {
   const account = await r.accounts.findById(actor.accountId);
   const limit = account?.site_limit ?? null;
+  // Counted under the account's lock: two concurrent creations must not both fit.
+  if (limit !== null) await r.accounts.lock(actor.accountId);
   if (limit !== null && (await r.sites.count(actor.accountId)) >= limit) {
     throw ValidationError.field(
       'Site',

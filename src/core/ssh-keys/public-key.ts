@@ -48,11 +48,14 @@ export function parsePublicKey(line: string): ParsedKey | null {
   if (fields?.[0]?.toString('latin1') !== type) return null;
   if (type === 'ssh-ed25519' && fields[1]?.length !== 32) return null;
   if (type === 'ssh-rsa' && (fields[2]?.length ?? 0) < 128) return null;
+  const comment = parts.slice(2).join(' ');
+  // Control characters in a comment break terminals and logs (and PostgreSQL refuses NUL).
+  if (/\p{Cc}/u.test(comment)) return null;
   const md5 = createHash('md5').update(blob).digest('hex');
   return {
     type,
     canonical: `${type} ${data}`,
-    comment: parts.slice(2).join(' '),
+    comment,
     fingerprint: md5.match(/../g)?.join(':') ?? md5,
   };
 }

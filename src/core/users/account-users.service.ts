@@ -157,6 +157,8 @@ export class AccountUsersService {
   }
 
   private async requireAnotherOwner(r: Repositories, accountId: string): Promise<void> {
+    // Under the account's lock, so two owners cannot demote or remove each other at once.
+    await r.accounts.lock(accountId);
     if ((await r.users.countOwners(accountId)) <= 1) {
       throw ValidationError.field(
         RESOURCE,

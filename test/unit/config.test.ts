@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config.js';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+
+/** The ConfigError that loading throws; fails the test when it throws something else or nothing. */
+function configError(flags: ConfigFlags, env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(flags, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('loadConfig accepted a bad value');
+}
+
+describe('loadConfig', () => {
+  it('has defaults for everything', () => {
+    const c = loadConfig({}, {});
+    const dataDir = path.resolve('./data');
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.dataDir).toBe(dataDir);
+    expect(path.isAbsolute(c.dataDir)).toBe(true);
+    expect(c.database).toEqual({ kind: 'sqlite', file: path.join(dataDir, 'wpfleet.sqlite') });
+    expect(c.baseDomain).toBe('localhost');
+    expect(c.trustProxy).toBe(false);
+    expect(c.rateLimits).toEqual({ accountPerHour: 1000, ipPerMinute: 100 });
+  });
+
+  it('reads the environment', () => {
+    const c = loadConfig(
+      {},
+      {
+        WPFLEET_PORT: '9001',
+        WPFLEET_HOST: '0.0.0.0',
+        WPFLEET_DATA: 'some/dir',
+        WPFLEET_BASE_DOMAIN: 'Example.COM',
+        WPFLEET_TRUST_PROXY: 'yes',
+        WPFLEET_RATE_LIMIT_ACCOUNT_HOUR: '0',
+        WPFLEET_RATE_LIMIT_IP_MINUTE: '7',
+      },
+    );
+    expect(c.port).toBe(9001);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.dataDir).toBe(path.resolve('some/dir'));
+    expect(c.database).toEqual({
+      kind: 'sqlite',
+      file: path.join(path.resolve('some/dir'), 'wpfleet.sqlite'),
+    });
+    expect(c.baseDomain).toBe('example.com');
+    expect(c.trustProxy).toBe(true);
+    expect(c.rateLimits).toEqual({ accountPerHour: 0, ipPerMinute: 7 });
+  });
+
+  it('lets flags override the environment', () => {
+    const env = {
+      WPFLEET_PORT: '9001',
+      WPFLEET_HOST: '0.0.0.0',
+      WPFLEET_DATA: '/env/data',
+      WPFLEET_BASE_DOMAIN: 'env.example',
+      WPFLEET_TRUST_PROXY: 'false',
+      DATABASE_URL: 'postgres://env@db.example/env',
+    };
+    const c = loadConfig(
+      {
+        port: '9002',
+        host: '::1',
+        data: '/flag/data',
+        baseDomain: 'flag.example',
+        trustProxy: true,
+        databaseUrl: 'sqlite:/flag/store.sqlite',
+      },
+      env,
+    );
+    expect(c.port).toBe(9002);
+    expect(c.host).toBe('::1');
+    expect(c.dataDir).toBe(path.resolve('/flag/data'));
+    expect(c.baseDomain).toBe('flag.example');
+    expect(c.trustProxy).toBe(true);
+    expect(c.database).toEqual({ kind: 'sqlite', file: path.resolve('/flag/store.sqlite') });
+  });
+
+  it('puts the default SQLite file in the data directory given by a flag', () => {
+    const c = loadConfig({ data: '/srv/wpfleet' }, { WPFLEET_DATA: '/elsewhere' });
+    expect(c.database).toEqual({
+      kind: 'sqlite',
+      file: path.join(path.resolve('/srv/wpfleet'), 'wpfleet.sqlite'),
+    });
+  });
+
+  it('selects PostgreSQL for a postgres:// or postgresql:// DATABASE_URL', () => {
+    const url = 'postgres://wp@127.0.0.1:5432/fleet';
+    expect(loadConfig({}, { DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    const url2 = 'postgresql://wp@127.0.0.1/fleet';
+    expect(loadConfig({}, { DATABASE_URL: url2 }).database).toEqual({
+      kind: 'postgres',
+      url: url2,
+    });
+    expect(loadConfig({ databaseUrl: url }, {}).database).toEqual({ kind: 'postgres', url });
+  });
+
+  it('treats an empty DATABASE_URL as unset', () => {
+    expect(loadConfig({ data: '/d' }, { DATABASE_URL: '' }).database.kind).toBe('sqlite');
+  });
+
+  describe('refuses bad values with a ConfigError naming the setting', () => {
+    it.each([
+      ['a flag port that is not a number', { port: 'abc' }, {}, '--port'],
+      ['a flag port above 65535', { port: '70000' }, {}, '--port'],
+      ['a negative flag port', { port: '-1' }, {}, '--port'],
+      ['an environment port that is not a number', {}, { WPFLEET_PORT: 'abc' }, 'WPFLEET_PORT'],
+      ['an environment port above 65535', {}, { WPFLEET_PORT: '70000' }, 'WPFLEET_PORT'],
+      ['a DATABASE_URL of another scheme', {}, { DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL'],
+      ['a --database-url of another scheme', { databaseUrl: 'mysql://x/z' }, {}, '--database-url'],
+      ['an empty sqlite: DATABASE_URL', {}, { DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
+      ['a flag base domain with a space', { baseDomain: 'not a domain' }, {}, '--base-domain'],
+      ['a base domain with a leading dash', { baseDomain: '-bad.example' }, {}, '--base-domain'],
+      [
+        'an environment base domain with an underscore',
+        {},
+        { WPFLEET_BASE_DOMAIN: 'bad_domain.example' },
+        'WPFLEET_BASE_DOMAIN',
+      ],
+      ['an undecided trust proxy', {}, { WPFLEET_TRUST_PROXY: 'maybe' }, 'WPFLEET_TRUST_PROXY'],
+      ['an empty host', { host: '' }, {}, '--host'],
+      [
+        'a rate limit that is not a number',
+        {},
+        { WPFLEET_RATE_LIMIT_IP_MINUTE: 'lots' },
+        'WPFLEET_RATE_LIMIT_IP_MINUTE',
+      ],
+      [
+        'a negative account rate limit',
+        {},
+        { WPFLEET_RATE_LIMIT_ACCOUNT_HOUR: '-5' },
+        'WPFLEET_RATE_LIMIT_ACCOUNT_HOUR',
+      ],
+      ['an unknown PHP version', {}, { WPFLEET_PHP_VERSION: '5.6' }, 'WPFLEET_PHP_VERSION'],
+      ['an unknown log level', {}, { WPFLEET_LOG_LEVEL: 'loud' }, 'WPFLEET_LOG_LEVEL'],
+    ] satisfies [string, ConfigFlags, NodeJS.ProcessEnv, string][])(
+      '%s',
+      (_label, flags, env, setting) => {
+        const err = configError(flags, env);
+        expect(err.setting).toBe(setting);
+        expect(err.message).toContain(setting);
+      },
+    );
+
+    it('names the flag, not the environment variable, when the flag is the bad one', () => {
+      const err = configError({ port: 'abc' }, { WPFLEET_PORT: '8081' });
+      expect(err.setting).toBe('--port');
+    });
+  });
+});
+
+describe('wpfleet serve with a bad flag', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 120_000);
+
+  it('exits non-zero with exactly one line on stderr naming --port', async () => {
+    // A data directory of its own, so that nothing could touch ./data even if it started.
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'wpfleet-config-'));
+    const r = await runCli(['serve', '--port', 'abc'], {
+      WPFLEET_DATA: data,
+      WPFLEET_LOG_LEVEL: 'silent',
+    }).finally(() => {
+      fs.rmSync(data, { recursive: true, force: true });
+    });
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('--port');
+    expect(r.stdout).toBe('');
+  }, 30_000);
+});
