@@ -521,6 +521,13 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
       expect((await h.request('GET', path, { auth: t.auth })).status).toBe(404);
       expect((await h.request('DELETE', path, { auth: t.auth })).status).toBe(404);
       expect((await h.request('GET', '/v1/user', { auth: m.auth })).status).toBe(401);
+
+      // Adding the same person again does not bring the old credential back.
+      expect(await h.app.store.read.users.findMember(t.accountId, m.userId)).toBeUndefined();
+      const readded = await createUser(t, 'full', { email: m.email });
+      expect(readded.status).toBe(201);
+      expect(readded.body.account_user.user_id).toBe(m.userId);
+      expect((await h.request('GET', '/v1/user', { auth: m.auth })).status).toBe(401);
     });
 
     it('keeps the last owner: no demotion, no deletion (400)', async () => {
@@ -690,11 +697,17 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
       });
       expect(foreignDomain.status).toBe(404);
 
-      // Sites show only the installs the user may see.
+      // Sites show only the sites and installs the user may see.
       const sites = await h.request<Envelope<Site>>('GET', '/v1/sites', { auth: p.auth });
       expect(sites.status).toBe(200);
       const seen = sites.body.results.flatMap((s) => s.installs.map((i) => i.id));
       expect(seen).toEqual([mine.id]);
+      expect(sites.body.count).toBe(1);
+      const otherSite = (await h.app.store.read.installs.findLive(t.accountId, other.id))?.site_id;
+      expect(otherSite).toBeTruthy();
+      expect(
+        (await h.request('GET', `/v1/sites/${otherSite ?? ''}`, { auth: p.auth })).status,
+      ).toBe(404);
 
       const newSite = await h.request<ErrorBody>('POST', '/v1/sites', {
         auth: p.auth,

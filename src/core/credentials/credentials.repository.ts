@@ -13,6 +13,17 @@ export class CredentialsRepository {
     await this.db.insertInto('credentials').values(row).execute();
   }
 
+  /** A member who leaves an account takes its credentials there with it, for good. */
+  async revokeForMember(accountId: string, userId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('credentials')
+      .set({ revoked_at: at })
+      .where('account_id', '=', accountId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
   // A credential whose user has left the account no longer authenticates.
   private live() {
     return this.db

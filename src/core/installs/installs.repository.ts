@@ -111,6 +111,19 @@ export class InstallsRepository {
     await this.db.updateTable('installs').set(changes).where('id', '=', id).execute();
   }
 
+  /**
+   * Holds the install's row until the transaction ends, so that two concurrent requests cannot
+   * both pass a per-install throttle. The update changes nothing; on PostgreSQL it takes the row
+   * lock, and SQLite's write lock is already held.
+   */
+  async lock(id: string): Promise<void> {
+    await this.db
+      .updateTable('installs')
+      .set((eb) => ({ status: eb.ref('status') }))
+      .where('id', '=', id)
+      .execute();
+  }
+
   async markDeleted(id: string, at: string): Promise<void> {
     await this.db.updateTable('installs').set({ deleted_at: at }).where('id', '=', id).execute();
   }

@@ -184,7 +184,9 @@ export class InstallsService {
   }
 
   private async siteInAccount(r: Repositories, actor: Actor, siteId: string): Promise<string> {
-    const site = isUuid(siteId) ? await r.sites.findById(actor.accountId, siteId) : undefined;
+    const site = isUuid(siteId)
+      ? await r.sites.findById({ accountId: actor.accountId, installIds: null }, siteId)
+      : undefined;
     if (site === undefined) {
       throw ValidationError.field(
         'Install',

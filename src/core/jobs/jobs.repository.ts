@@ -41,19 +41,6 @@ export class JobsRepository {
     return row;
   }
 
-  /**
-   * Holds the install's row until the transaction ends, so that two concurrent requests cannot
-   * both pass a per-install throttle. The update changes nothing; on PostgreSQL it takes the row
-   * lock, and SQLite's write lock is already held.
-   */
-  async lockInstall(installId: string): Promise<void> {
-    await this.db
-      .updateTable('installs')
-      .set((eb) => ({ status: eb.ref('status') }))
-      .where('id', '=', installId)
-      .execute();
-  }
-
   /** When a job of this type was last asked for on this install, for per-install throttles. */
   async lastCreatedAt(installId: string, types: readonly string[]): Promise<string | undefined> {
     const row = await this.db

@@ -12,7 +12,7 @@ export async function throttleJob(
   intervalMs: number,
   message: string,
 ): Promise<void> {
-  await r.jobs.lockInstall(installId);
+  await r.installs.lock(installId);
   const last = await r.jobs.lastCreatedAt(installId, [type]);
   const waitMs = last === undefined ? 0 : Date.parse(last) + intervalMs - Date.now();
   if (waitMs > 0) throw new RateLimitedError(message, Math.ceil(waitMs / 1000));

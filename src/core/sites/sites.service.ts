@@ -6,7 +6,7 @@ import type { Page, PageRequest } from '../shared/page.js';
 import { requiredName, requireOwnAccount } from '../shared/text.js';
 import type { Repositories, Store } from '../store.js';
 import { insertSiteWithinLimit } from './site-limit.js';
-import type { SiteRow } from './sites.repository.js';
+import type { SiteFilter, SiteRow } from './sites.repository.js';
 import type { InstallsService } from '../installs/installs.service.js';
 
 export interface SiteView {
@@ -29,7 +29,7 @@ export class SitesService {
   ): Promise<Page<SiteView>> {
     // Filtering by another (or no) account finds nothing, exactly as an unknown account would.
     if (accountId !== undefined && accountId !== actor.accountId) return { items: [], total: 0 };
-    const sites = await this.store.read.sites.list(actor.accountId, page);
+    const sites = await this.store.read.sites.list(this.filter(actor), page);
     return { items: await this.withInstalls(actor, sites.items), total: sites.total };
   }
 
@@ -83,8 +83,16 @@ export class SitesService {
     });
   }
 
+  /** Partial users see only the sites that hold one of their installs. */
+  private filter(actor: Actor): SiteFilter {
+    return {
+      accountId: actor.accountId,
+      installIds: actor.installIds === null ? null : [...actor.installIds],
+    };
+  }
+
   private async find(r: Repositories, actor: Actor, id: string): Promise<SiteRow> {
-    const site = isUuid(id) ? await r.sites.findById(actor.accountId, id) : undefined;
+    const site = isUuid(id) ? await r.sites.findById(this.filter(actor), id) : undefined;
     if (site === undefined) throw new NotFoundError('Site');
     return site;
   }

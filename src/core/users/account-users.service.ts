@@ -137,6 +137,8 @@ export class AccountUsersService {
         await this.requireAnotherOwner(r, accountId);
       }
       await r.users.deleteMembership(accountId, member.id);
+      // Re-adding the person later must not bring old credentials back.
+      await r.credentials.revokeForMember(accountId, member.id, nowIso());
       await r.activity.record(actor, {
         action: 'account_user.delete',
         targetType: 'user',
