@@ -122,16 +122,30 @@ async function benchEngine(engine: TestEngine): Promise<void> {
       if (sample.status !== 200) throw new Error(`GET by id answered ${sample.status}`);
 
       await runLoad(base, byId, headers, CONNECTIONS, 1000);
-      const getById = await runLoad(base, byId, headers, CONNECTIONS, SECONDS * 1000);
-      const list = await runLoad(base, listing, headers, CONNECTIONS, SECONDS * 1000);
+      // Latency with one client at a time, then throughput (and latency) under concurrent load.
+      const runs: [string, () => string][] = [
+        ['GET /v1/installs/{id}', byId],
+        ['GET /v1/installs?limit=100&offset=…', listing],
+      ];
+      const results: [string, LoadResult, LoadResult][] = [];
+      for (const [label, next] of runs) {
+        const single = await runLoad(base, next, headers, 1, SECONDS * 1000);
+        const loadedRun = await runLoad(base, next, headers, CONNECTIONS, SECONDS * 1000);
+        results.push([label, single, loadedRun]);
+      }
       const loaded = rssMb(pid);
       const bare = await baseline(bytes);
 
-      console.log(formatLoad(`[${engine}] GET /v1/installs/{id}`, getById));
-      console.log(formatLoad(`[${engine}] GET /v1/installs?limit=100&offset=…`, list));
-      console.log(formatLoad(`[${engine}] baseline: bare node http, ${bytes} B body`, bare));
+      for (const [label, single, loadedRun] of results) {
+        console.log(formatLoad(`[${engine}] ${label}, 1 conn`, single));
+        console.log(formatLoad(`[${engine}] ${label}, ${CONNECTIONS} conns`, loadedRun));
+      }
       console.log(
-        `[${engine}] GET by id req/s vs baseline: ${(getById.rps / bare.rps).toFixed(2)}; ` +
+        formatLoad(`[${engine}] baseline: bare node http, ${bytes} B, ${CONNECTIONS} conns`, bare),
+      );
+      const getById = results[0]?.[2];
+      console.log(
+        `[${engine}] GET by id req/s vs baseline: ${((getById?.rps ?? 0) / bare.rps).toFixed(2)}; ` +
           `server RSS idle ${idle.toFixed(1)} MB, after load ${loaded.toFixed(1)} MB`,
       );
     } finally {

@@ -78,7 +78,7 @@ export async function runLoad(
 }
 
 export function formatLoad(label: string, r: LoadResult): string {
-  return `${label.padEnd(44)} p50 ${r.p50ms.toFixed(2).padStart(7)} ms  p99 ${r.p99ms
+  return `${label.padEnd(56)} p50 ${r.p50ms.toFixed(2).padStart(7)} ms  p99 ${r.p99ms
     .toFixed(2)
     .padStart(
       7,
