@@ -34,7 +34,9 @@ describe.each(ENGINES)('store on %s', (engine) => {
         { action: 'site.create', targetType: 'site', targetId: row.id },
       );
     });
-    expect(await app.store.read.sites.findById({ accountId, installIds: null }, row.id)).toEqual(row);
+    expect(await app.store.read.sites.findById({ accountId, installIds: null }, row.id)).toEqual(
+      row,
+    );
     const activity = await app.store.read.activity.listForAccount(accountId, 10);
     expect(activity.map((a) => a.target_id)).toContain(row.id);
   });
@@ -51,7 +53,9 @@ describe.each(ENGINES)('store on %s', (engine) => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect(await app.store.read.sites.findById({ accountId, installIds: null }, row.id)).toBeUndefined();
+    expect(
+      await app.store.read.sites.findById({ accountId, installIds: null }, row.id),
+    ).toBeUndefined();
     const activity = await app.store.read.activity.listForAccount(accountId, 50);
     expect(activity.map((a) => a.target_id)).not.toContain(row.id);
   });
