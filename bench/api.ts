@@ -52,6 +52,9 @@ async function seed(config: Parameters<typeof createApp>[0]): Promise<Seeded> {
             is_multisite: 0,
             created_at: now,
             deleted_at: null,
+            release_version: null,
+            table_prefix: null,
+            agent_secret: null,
           });
           await r.domains.insert({
             id: newId(),

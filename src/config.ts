@@ -23,7 +23,30 @@ export interface Config {
   /** PHP version given to new installs (php-wasm ships 7.4 to 8.5). */
   defaultPhpVersion: string;
   logLevel: string;
+  /** Downloads kept between runs (Debian packages); default `<data>/cache`. */
+  cacheDir: string;
+  /** WordPress release sources tried, in order, when a release must be added. */
+  releaseSources: ReleaseSourceName[];
+  /** Base URLs of wordpress.org's API and downloads; a mirror may stand in for them. */
+  wordpressOrg: { api: string; downloads: string };
+  /** Run queued jobs (provisioning…) in this process; tests of the API alone turn it off. */
+  jobs: boolean;
+  php: PhpConfig;
 }
+
+export interface PhpConfig {
+  /** PHP instances one install may run at once. */
+  perInstall: number;
+  /** PHP instances in all. */
+  total: number;
+  /** An install's PHP stops after this many seconds without a request. */
+  idleSeconds: number;
+  /** A PHP request running longer is treated as hung and its instance replaced. */
+  timeoutSeconds: number;
+}
+
+export const RELEASE_SOURCES = ['wordpress.org', 'debian'] as const;
+export type ReleaseSourceName = (typeof RELEASE_SOURCES)[number];
 
 /** Values given on the command line; each overrides its environment variable. */
 export interface ConfigFlags {
@@ -89,6 +112,36 @@ function database(raw: string | undefined, dataDir: string, setting: string): Da
   throw new ConfigError(setting, 'expected postgres://… or sqlite:<file>');
 }
 
+/** `wordpress.org,debian`; empty or `none` turns every automatic source off. */
+function releaseSources(raw: string): ReleaseSourceName[] {
+  const names = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '' && s !== 'none');
+  const bad = names.find((n) => !(RELEASE_SOURCES as readonly string[]).includes(n));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'WPFLEET_RELEASE_SOURCES',
+      `"${bad}" is not one of ${RELEASE_SOURCES.join(', ')}`,
+    );
+  }
+  return [...new Set(names as ReleaseSourceName[])];
+}
+
+function baseUrl(setting: string, raw: string | undefined, fallback: string): string {
+  const value = raw ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(setting, `"${value}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(setting, `"${value}" is not an http(s) URL`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
 /**
  * Reads every setting once, from flags first and then the environment, and refuses the first
  * bad one with a ConfigError naming it. Nothing else in the program reads process.env.
@@ -130,6 +183,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('WPFLEET_LOG_LEVEL', `"${logLevel}" is not a pino level`);
   }
 
+  const cacheDir = path.resolve(env.WPFLEET_CACHE_DIR ?? path.join(dataDir, 'cache'));
+
   return {
     host,
     port,
@@ -157,5 +212,36 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     },
     defaultPhpVersion,
     logLevel,
+    cacheDir,
+    jobs: boolean('WPFLEET_JOBS', env.WPFLEET_JOBS ?? 'true'),
+    php: {
+      perInstall: integer('WPFLEET_PHP_PER_INSTALL', env.WPFLEET_PHP_PER_INSTALL ?? '1', 1, 64),
+      total: integer('WPFLEET_PHP_TOTAL', env.WPFLEET_PHP_TOTAL ?? '8', 1, 1024),
+      idleSeconds: integer(
+        'WPFLEET_PHP_IDLE_SECONDS',
+        env.WPFLEET_PHP_IDLE_SECONDS ?? '300',
+        1,
+        86400,
+      ),
+      timeoutSeconds: integer(
+        'WPFLEET_PHP_TIMEOUT_SECONDS',
+        env.WPFLEET_PHP_TIMEOUT_SECONDS ?? '120',
+        1,
+        3600,
+      ),
+    },
+    releaseSources: releaseSources(env.WPFLEET_RELEASE_SOURCES ?? RELEASE_SOURCES.join(',')),
+    wordpressOrg: {
+      api: baseUrl(
+        'WPFLEET_WORDPRESS_ORG_API',
+        env.WPFLEET_WORDPRESS_ORG_API,
+        'https://api.wordpress.org',
+      ),
+      downloads: baseUrl(
+        'WPFLEET_WORDPRESS_ORG_DOWNLOADS',
+        env.WPFLEET_WORDPRESS_ORG_DOWNLOADS,
+        'https://downloads.wordpress.org',
+      ),
+    },
   };
 }

@@ -1,7 +1,9 @@
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type ConnectionError, type FastifyInstance } from 'fastify';
+import http from 'node:http';
 import type { Socket } from 'node:net';
+import type { Edge } from '../edge/edge.js';
 import type { App } from '../app.js';
 import { validatorCompiler } from './shared/validation.js';
 import { wpEngineApi } from './wpengine/plugin.js';
@@ -12,6 +14,8 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface ServerOptions {
   /** false for tests and benchmarks; otherwise pino at the configured level. */
   logger?: boolean;
+  /** The front for installs: requests for an install's host go to it, the rest to the APIs. */
+  edge?: Edge;
 }
 
 /**
@@ -44,6 +48,16 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     clientErrorHandler: clientError,
+    ...(options.edge === undefined
+      ? {}
+      : {
+          serverFactory: (handler: http.RequestListener) =>
+            http.createServer((req, res) => {
+              options.edge?.route(req, res, () => {
+                handler(req, res);
+              });
+            }),
+        }),
     // A path that does not decode, or an id longer than any route takes, names nothing: the
     // contract's 404 rather than Fastify's own 400/414 bodies.
     frameworkErrors: (err, _request, reply) => {

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import pino from 'pino';
 import { createApp } from '../app.js';
+import { createHosting } from '../runtime/hosting.js';
+import { releaseProvider } from '../runtime/release-provider.js';
 import { buildServer } from '../api/server.js';
 import { bootstrapOwner, type FirstStart } from '../core/bootstrap.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
@@ -34,11 +37,14 @@ export function serveCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const config = configFrom({ ...flags });
       const app = await createApp(config);
-      const server = await buildServer(app);
+      const log = pino({ level: config.logLevel });
+      const hosting = createHosting(app, releaseProvider(config), log);
+      const server = await buildServer(app, { edge: hosting.edge });
       const first = await bootstrapOwner(app.services);
       await server.listen({ port: config.port, host: config.host });
       const address = server.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      await hosting.start(port);
       const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       console.log(
         `wpfleet listening on ${url} (data in ${config.dataDir}, ${config.database.kind})`,
@@ -53,6 +59,7 @@ export function serveCommand(program: Command): void {
       const stop = (): void => {
         server
           .close()
+          .then(() => hosting.close())
           .then(() => app.close())
           .then(
             () => process.exit(0),

@@ -68,6 +68,10 @@ export interface InstallsTable {
   is_multisite: number;
   created_at: string;
   deleted_at: string | null;
+  release_version: string | null;
+  table_prefix: string | null;
+  /** Signs the control plane's calls to the install's agent; also in its wp-config.php. */
+  agent_secret: string | null;
 }
 
 export interface DomainsTable {
@@ -116,6 +120,8 @@ export interface JobsTable {
   attempts: number;
   created_at: string;
   updated_at: string;
+  run_after: string | null;
+  error: string | null;
 }
 
 export interface ActivityTable {

@@ -43,6 +43,8 @@ export async function testStore(
     WPFLEET_RATE_LIMIT_ACCOUNT_HOUR: '0',
     WPFLEET_RATE_LIMIT_IP_MINUTE: '0',
     WPFLEET_LOG_LEVEL: 'silent',
+    // API tests run without the job runner: installs stay pending, as the API promises.
+    WPFLEET_JOBS: 'false',
     ...env,
   };
   let pgSchema: string | undefined;

@@ -105,10 +105,25 @@ export class InstallsRepository {
   async update(
     id: string,
     changes: Partial<
-      Pick<InstallRow, 'site_id' | 'environment' | 'status' | 'php_version' | 'wp_version'>
+      Pick<
+        InstallRow,
+        | 'site_id'
+        | 'environment'
+        | 'status'
+        | 'php_version'
+        | 'wp_version'
+        | 'release_version'
+        | 'table_prefix'
+        | 'agent_secret'
+      >
     >,
   ): Promise<void> {
     await this.db.updateTable('installs').set(changes).where('id', '=', id).execute();
+  }
+
+  /** Any install by id, deleted or not, for the runtime's jobs (not scoped to an account). */
+  findAny(id: string): Promise<InstallRow | undefined> {
+    return this.db.selectFrom('installs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /**

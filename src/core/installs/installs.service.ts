@@ -73,6 +73,9 @@ export class InstallsService {
       is_multisite: 0,
       created_at: now,
       deleted_at: null,
+      release_version: null,
+      table_prefix: null,
+      agent_secret: null,
     };
     const cname = this.cnameOf(name);
     await this.store.transaction(async (r) => {

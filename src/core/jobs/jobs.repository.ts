@@ -15,7 +15,7 @@ export interface NewJob {
 
 /**
  * The durable queue. A job is written in the same transaction as the change that asked for it;
- * the runtime issue's worker takes them from here.
+ * the job runner (src/jobs) takes them from here.
  */
 export class JobsRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -36,6 +36,8 @@ export class JobsRepository {
       attempts: 0,
       created_at: now,
       updated_at: now,
+      run_after: null,
+      error: null,
     };
     await this.db.insertInto('jobs').values(row).execute();
     return row;
@@ -70,5 +72,89 @@ export class JobsRepository {
       .where('target_id', '=', targetId)
       .orderBy('created_at')
       .execute();
+  }
+
+  /**
+   * The oldest queued job that is due and whose install has no job running, if any: jobs on one
+   * install run one at a time, in order.
+   */
+  nextDue(now: string, types: readonly string[]): Promise<JobRow | undefined> {
+    return this.db
+      .selectFrom('jobs as j')
+      .selectAll('j')
+      .where('j.state', '=', 'queued')
+      .where('j.type', 'in', types)
+      .where((eb) => eb.or([eb('j.run_after', 'is', null), eb('j.run_after', '<=', now)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('jobs as r')
+              .select('r.id')
+              .where('r.state', '=', 'running')
+              .whereRef('r.install_id', '=', 'j.install_id'),
+          ),
+        ),
+      )
+      .orderBy('j.created_at')
+      .orderBy('j.id')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Takes a queued job; false when another runner took it first. */
+  async claim(id: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'running', attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where('id', '=', id)
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async finish(id: string, result: Record<string, unknown>, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({
+        state: 'succeeded',
+        progress: 100,
+        result: JSON.stringify(result),
+        error: null,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Puts a failed attempt back in the queue until `runAfter`, or fails it for good (null). */
+  async fail(id: string, error: string, runAfter: string | null, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({
+        state: runAfter === null ? 'failed' : 'queued',
+        run_after: runAfter,
+        error,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async setProgress(id: string, progress: number, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ progress, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Jobs left running by a process that died are queued again; their steps are idempotent. */
+  async requeueRunning(now: string): Promise<number> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ state: 'queued', updated_at: now })
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }

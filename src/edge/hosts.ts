@@ -1,0 +1,60 @@
+import type { InstallRow } from '../core/installs/installs.repository.js';
+import type { Store } from '../core/store.js';
+
+export interface HostRoute {
+  install: InstallRow;
+  /** Set when this host is a domain that redirects: the name of the domain it redirects to. */
+  redirectTo: string | null;
+}
+
+const TTL_MS = 2000;
+const MAX_ENTRIES = 10_000;
+
+/** The hostname of a Host header: lower-cased, without port or trailing dot. */
+export function hostnameOf(header: string | undefined): string {
+  const raw = (header ?? '').trim().toLowerCase();
+  const withoutPort = raw.startsWith('[')
+    ? raw.slice(0, raw.indexOf(']') + 1)
+    : raw.replace(/:\d+$/, '');
+  return withoutPort.replace(/\.$/, '');
+}
+
+/**
+ * Which install (if any) a Host names: an install's cname or one of its domains. Answers, found
+ * or not, are kept for two seconds, so a new domain is served within that time and API requests
+ * cost no query each.
+ */
+export class HostResolver {
+  private readonly cache = new Map<string, { at: number; route: HostRoute | null }>();
+
+  constructor(private readonly store: Store) {}
+
+  async resolve(host: string): Promise<HostRoute | null> {
+    const now = Date.now();
+    const hit = this.cache.get(host);
+    if (hit !== undefined && now - hit.at < TTL_MS) return hit.route;
+    const route = await this.lookup(host);
+    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
+    this.cache.set(host, { at: now, route });
+    return route;
+  }
+
+  /** Drops what is known of a host, after a change that must be seen at once. */
+  forget(host: string): void {
+    this.cache.delete(host);
+  }
+
+  private async lookup(host: string): Promise<HostRoute | null> {
+    if (host === '') return null;
+    const domain = await this.store.read.domains.findByName(host);
+    if (domain === undefined) return null;
+    const install = await this.store.read.installs.findAny(domain.install_id);
+    if (install === undefined || install.deleted_at !== null) return null;
+    let redirectTo: string | null = null;
+    if (domain.redirect_to_id !== null) {
+      const [target] = await this.store.read.domains.findByIds([domain.redirect_to_id]);
+      redirectTo = target?.name ?? null;
+    }
+    return { install, redirectTo };
+  }
+}

@@ -1,0 +1,125 @@
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { App } from '../app.js';
+import { Edge } from '../edge/edge.js';
+import { JobRunner } from '../jobs/runner.js';
+import { WasmRuntime } from './php/wasm/pool.js';
+import type { PhpRuntime } from './php/types.js';
+import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision/provisioner.js';
+
+/** The agent mu-plugin, shipped in the package beside src/ and dist/. */
+export const AGENT_FILE = fileURLToPath(new URL('../../agent/wpfleet-agent.php', import.meta.url));
+
+export interface Hosting {
+  runtime: PhpRuntime;
+  edge: Edge;
+  provisioner: Provisioner;
+  /** Call once the server listens: sets the edge's address and starts the job runner. */
+  start(port: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** GETs a path from our own edge over loopback HTTP with the install's Host. */
+function loopbackGet(
+  port: () => number,
+  host: string,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: port(),
+        path,
+        method: 'GET',
+        headers: { host: `${host}:${port()}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Everything that runs WordPress: the PHP runtime, the edge in front of it, provisioning and the
+ * job runner that drives it. `serve` builds it; the API alone does not need it.
+ */
+export function createHosting(app: App, releases: ReleaseProvider, log: Logger): Hosting {
+  const { config, store } = app;
+  const runtime = new WasmRuntime({
+    perInstall: config.php.perInstall,
+    total: config.php.total,
+    idleMs: config.php.idleSeconds * 1000,
+    timeoutMs: config.php.timeoutSeconds * 1000,
+  });
+  let port = config.port;
+  const address: EdgeAddress = {
+    origin: (host) => (port === 80 ? `http://${host}` : `http://${host}:${port}`),
+    get: (host, path) => {
+      edge.hosts.forget(host);
+      return loopbackGet(() => port, host, path);
+    },
+  };
+  const provisioner = new Provisioner({
+    store,
+    runtime,
+    releases,
+    edge: address,
+    dataDir: config.dataDir,
+    baseDomain: config.baseDomain,
+    agentFile: AGENT_FILE,
+  });
+  const edge: Edge = new Edge({
+    store,
+    runtime,
+    dataDir: config.dataDir,
+    siteMount: (install) => provisioner.siteMount(install),
+    log,
+  });
+  const runner = new JobRunner(
+    store,
+    {
+      'install.provision': (job) => provisioner.provision(job.target_id),
+      'install.delete': (job) => provisioner.remove(job.target_id),
+      'cache.purge': async (job) => {
+        // No CDN yet: `cdn` purges what we have, the page cache and the object cache.
+        const type = (JSON.parse(job.payload) as { type?: string }).type ?? 'page';
+        const pages = type === 'object' ? 0 : edge.purgePages(job.target_id);
+        let objectCache = false;
+        if (type !== 'page') {
+          const install = await store.read.installs.findAny(job.target_id);
+          if (install !== undefined && install.wp_version !== null) {
+            objectCache = await provisioner.agentFor(install).flushObjectCache();
+          }
+        }
+        return { type, pages_purged: pages, object_cache_flushed: objectCache };
+      },
+    },
+    { concurrency: 2, pollMs: 250, maxAttempts: 3 },
+    log,
+  );
+
+  return {
+    runtime,
+    edge,
+    provisioner,
+    async start(listeningPort) {
+      port = listeningPort;
+      if (config.jobs) await runner.start();
+    },
+    async close() {
+      await runner.stop();
+      await runtime.close();
+      edge.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** What a PHP runtime needs to run one install: its files and its address. */
+export interface SiteMount {
+  installId: string;
+  phpVersion: string;
+  /** The shared, read-only WordPress core of the install's release. */
+  releaseDir: string;
+  /** The install's own wp-content. */
+  contentDir: string;
+  /** The install's own wp-config.php. */
+  configFile: string;
+  /** Scheme, host and port WordPress is reached at, e.g. `http://blog.localhost:8080`. */
+  absoluteUrl: string;
+}
+
+export interface PhpRequest {
+  method: string;
+  /** Path and query, e.g. `/wp-login.php?action=lostpassword`. */
+  url: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+export interface PhpResponse {
+  status: number;
+  headers: Record<string, string[]>;
+  body: Uint8Array;
+}
+
+export interface PhpScriptResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RuntimeStats {
+  /** Installs with at least one PHP instance loaded. */
+  activeInstalls: number;
+  instances: number;
+  queued: number;
+}
+
+/**
+ * Runs PHP for installs, off the main event loop. `wasm` (php-wasm in worker threads) is the
+ * first implementation; a native php-fpm one can take the same place.
+ */
+export interface PhpRuntime {
+  readonly kind: string;
+  /** PHP versions this runtime can run. */
+  readonly versions: readonly string[];
+  request(site: SiteMount, request: PhpRequest): Promise<PhpResponse>;
+  /** Runs a PHP script inside the install's WordPress tree (cwd /wordpress). */
+  runScript(site: SiteMount, code: string): Promise<PhpScriptResult>;
+  /** Stops the install's PHP instances (after a PHP version change, or on delete). */
+  unload(installId: string): Promise<void>;
+  stats(): RuntimeStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import type { InstallRow } from '../../core/installs/installs.repository.js';
+import { nowIso } from '../../core/shared/ids.js';
+import type { Store } from '../../core/store.js';
+import { AgentClient } from '../agent/client.js';
+import { phpAgentTransport } from '../agent/transport.js';
+import type { PhpRuntime, SiteMount } from '../php/types.js';
+import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
+import { randomTablePrefix, renderWpConfig } from '../sites/wp-config.js';
+import { installerScript, parseInstallerOutput } from './installer-script.js';
+
+/** Where WordPress releases come from; implemented by src/runtime/releases. */
+export interface ReleaseProvider {
+  /** The newest release available, adding one from the configured sources if none is. */
+  ensure(): Promise<{ version: string; dir: string }>;
+  /** The folder of an added release. */
+  dir(version: string): string;
+  /** The unpacked SQLite integration plugin. */
+  sqlitePlugin(): Promise<string>;
+}
+
+/** How the control plane reaches the edge it serves installs on. */
+export interface EdgeAddress {
+  /** `http://<host>[:port]` as visitors reach the install. */
+  origin(host: string): string;
+  /** GETs a path on an install's host through the edge; resolves with the status and body. */
+  get(host: string, path: string): Promise<{ status: number; body: string }>;
+}
+
+export interface ProvisionerDeps {
+  store: Store;
+  runtime: PhpRuntime;
+  releases: ReleaseProvider;
+  edge: EdgeAddress;
+  dataDir: string;
+  baseDomain: string;
+  agentFile: string;
+}
+
+/**
+ * Makes a pending install a running WordPress, and removes one that was deleted. Each step can
+ * run again after a crash: what a step chose is recorded before the next one relies on it.
+ */
+export class Provisioner {
+  constructor(private readonly deps: ProvisionerDeps) {}
+
+  cname(install: Pick<InstallRow, 'name'>): string {
+    return `${install.name}.${this.deps.baseDomain}`;
+  }
+
+  /** The mount a live install runs with; null while it has no files yet. */
+  siteMount(install: InstallRow, primaryHost?: string): SiteMount | null {
+    if (install.release_version === null) return null;
+    const layout = siteLayout(this.deps.dataDir, install.id);
+    return {
+      installId: install.id,
+      phpVersion: install.php_version,
+      releaseDir: this.deps.releases.dir(install.release_version),
+      contentDir: layout.contentDir,
+      configFile: layout.configFile,
+      absoluteUrl: this.deps.edge.origin(primaryHost ?? this.cname(install)),
+    };
+  }
+
+  /** A signed client of the install's agent, called inside its PHP with its own Host. */
+  agentFor(install: InstallRow): AgentClient {
+    const site = this.siteMount(install);
+    if (site === null || install.agent_secret === null) {
+      throw new Error(`install ${install.name} is not provisioned yet`);
+    }
+    const host = new URL(site.absoluteUrl).host;
+    return new AgentClient(
+      phpAgentTransport((request) => this.deps.runtime.request(site, request), host),
+      install.agent_secret,
+    );
+  }
+
+  async provision(installId: string): Promise<Record<string, unknown>> {
+    const { store } = this.deps;
+    let install = await store.read.installs.findAny(installId);
+    if (install === undefined || install.deleted_at !== null) return { skipped: 'install deleted' };
+
+    // 1. Choices that must survive a retry: release, table prefix, agent secret.
+    if (
+      install.release_version === null ||
+      install.table_prefix === null ||
+      install.agent_secret === null
+    ) {
+      const release = await this.deps.releases.ensure();
+      const chosen = {
+        release_version: install.release_version ?? release.version,
+        table_prefix: install.table_prefix ?? randomTablePrefix(),
+        agent_secret: install.agent_secret ?? randomBytes(32).toString('hex'),
+      };
+      await store.transaction((r) => r.installs.update(installId, chosen));
+      install = { ...install, ...chosen };
+    }
+    const version = install.release_version ?? '';
+
+    // 2. The install's own files.
+    const layout = siteLayout(this.deps.dataDir, install.id);
+    writeSiteFiles(layout, {
+      releaseDir: this.deps.releases.dir(version),
+      sqlitePluginDir: await this.deps.releases.sqlitePlugin(),
+      agentFile: this.deps.agentFile,
+      wpConfig: renderWpConfig({
+        tablePrefix: install.table_prefix ?? '',
+        database: { kind: 'sqlite' },
+        agentSecret: install.agent_secret ?? '',
+      }),
+    });
+
+    // 3. WordPress's own installer.
+    const site = this.siteMount(install);
+    if (site === null) throw new Error('install has no release');
+    const owner = await this.ownerEmail(install.account_id);
+    const output = await this.deps.runtime.runScript(
+      site,
+      installerScript({
+        title: install.name,
+        adminEmail: owner,
+        adminPassword: randomBytes(24).toString('base64url'),
+        url: site.absoluteUrl,
+      }),
+    );
+    const result = parseInstallerOutput(output.stdout);
+    // Recorded before the check below: the edge serves an install only once it is installed.
+    await store.transaction((r) => r.installs.update(installId, { wp_version: result.wp_version }));
+
+    // 4. Active only once the home page answers through the edge.
+    const home = await this.deps.edge.get(this.cname(install), '/');
+    if (home.status !== 200 || !home.body.includes('content="WordPress')) {
+      throw new Error(`the new install's home page answered ${home.status}, not WordPress's 200`);
+    }
+    await store.transaction(async (r) => {
+      const current = await r.installs.findAny(installId);
+      if (current === undefined || current.deleted_at !== null) return;
+      await r.installs.update(installId, { status: 'active', wp_version: result.wp_version });
+      await r.activity.record(
+        { accountId: install.account_id, label: 'runtime' },
+        {
+          action: 'install.active',
+          targetType: 'install',
+          targetId: installId,
+          details: {
+            wp_version: result.wp_version,
+            php_version: result.php_version,
+            release: version,
+          },
+        },
+      );
+    });
+    return { wp_version: result.wp_version, php_version: result.php_version, release: version };
+  }
+
+  /** Stops the install's PHP and removes its files; its row stays for history and backups. */
+  async remove(installId: string): Promise<Record<string, unknown>> {
+    await this.deps.runtime.unload(installId);
+    removeSiteFiles(siteLayout(this.deps.dataDir, installId));
+    return { removed: true, at: nowIso() };
+  }
+
+  private async ownerEmail(accountId: string): Promise<string> {
+    const members = await this.deps.store.read.users.listMembers(accountId);
+    const owner = members.find((m) => m.roles.split(',').includes('owner')) ?? members[0];
+    return owner?.email ?? 'owner@wpfleet.invalid';
+  }
+}
