@@ -7,13 +7,14 @@
  *
  *   npm run bench:api   (BENCH_SECONDS=5, BENCH_CONNECTIONS=8, BENCH_ENGINES=sqlite,postgres by default)
  */
-import { spawn } from 'node:child_process';
 import { createApp } from '../src/app.js';
 import { SCOPES } from '../src/core/actor.js';
+import { NOT_PROVISIONED } from '../src/core/installs/installs.types.js';
 import { newId, nowIso } from '../src/core/shared/ids.js';
 import { ENGINES, testStore, type TestEngine } from '../test/helpers/engines.js';
 import { formatLoad, runLoad, type LoadResult } from './lib/load.js';
 import { freePort, rssMb, startServer, stopServer } from './lib/process.js';
+import { staticServer } from './lib/static.js';
 
 const ACCOUNTS = 100;
 const INSTALLS_PER_ACCOUNT = 100;
@@ -52,9 +53,7 @@ async function seed(config: Parameters<typeof createApp>[0]): Promise<Seeded> {
             is_multisite: 0,
             created_at: now,
             deleted_at: null,
-            release_version: null,
-            table_prefix: null,
-            agent_secret: null,
+            ...NOT_PROVISIONED,
           });
           await r.domains.insert({
             id: newId(),
@@ -82,20 +81,13 @@ async function seed(config: Parameters<typeof createApp>[0]): Promise<Seeded> {
 
 /** A bare Node http server in its own process answering a fixed JSON body of `bytes` bytes. */
 async function baseline(bytes: number): Promise<LoadResult> {
-  const port = await freePort();
   const body = JSON.stringify({ pad: 'x'.repeat(Math.max(0, bytes - 10)) });
-  const code = `require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/json'});s.end(${JSON.stringify(body)})}).listen(${port},'127.0.0.1',()=>console.log('up'))`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => {
-    child.stdout.once('data', () => {
-      resolve();
-    });
-  });
+  const server = await staticServer(body, 'application/json');
   try {
-    await runLoad(`http://127.0.0.1:${port}`, () => '/', {}, CONNECTIONS, 1000);
-    return await runLoad(`http://127.0.0.1:${port}`, () => '/', {}, CONNECTIONS, SECONDS * 1000);
+    await runLoad(server.base, () => '/', {}, CONNECTIONS, 1000);
+    return await runLoad(server.base, () => '/', {}, CONNECTIONS, SECONDS * 1000);
   } finally {
-    child.kill();
+    server.stop();
   }
 }
 

@@ -29,6 +29,11 @@ export interface Config {
   releaseSources: ReleaseSourceName[];
   /** Base URLs of wordpress.org's API and downloads; a mirror may stand in for them. */
   wordpressOrg: { api: string; downloads: string };
+  /**
+   * Where new installs keep their database: SQLite files (default) or, given an admin URL
+   * `mysql://user:password@host:port`, one MySQL/MariaDB database and user per install.
+   */
+  wordpressDatabase: { kind: 'sqlite' } | { kind: 'mysql'; url: string };
   /** Run queued jobs (provisioning…) in this process; tests of the API alone turn it off. */
   jobs: boolean;
   php: PhpConfig;
@@ -56,6 +61,7 @@ export interface ConfigFlags {
   databaseUrl?: string | undefined;
   baseDomain?: string | undefined;
   trustProxy?: boolean | undefined;
+  wpDatabaseUrl?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +116,20 @@ function database(raw: string | undefined, dataDir: string, setting: string): Da
     return { kind: 'sqlite', file: path.resolve(file) };
   }
   throw new ConfigError(setting, 'expected postgres://… or sqlite:<file>');
+}
+
+function wordpressDatabase(raw: string | undefined, setting: string): Config['wordpressDatabase'] {
+  if (raw === undefined || raw === '' || raw === 'sqlite') return { kind: 'sqlite' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(setting, 'expected sqlite or mysql://user:password@host:port');
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    throw new ConfigError(setting, 'expected sqlite or mysql://user:password@host:port');
+  }
+  return { kind: 'mysql', url: raw.replace(/^mariadb:/, 'mysql:') };
 }
 
 /** `wordpress.org,debian`; empty or `none` turns every automatic source off. */
@@ -213,6 +233,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     defaultPhpVersion,
     logLevel,
     cacheDir,
+    wordpressDatabase: wordpressDatabase(
+      flags.wpDatabaseUrl ?? env.WPFLEET_WP_DATABASE_URL,
+      nameOf('--wp-database-url', 'WPFLEET_WP_DATABASE_URL', flags.wpDatabaseUrl),
+    ),
     jobs: boolean('WPFLEET_JOBS', env.WPFLEET_JOBS ?? 'true'),
     php: {
       perInstall: integer('WPFLEET_PHP_PER_INSTALL', env.WPFLEET_PHP_PER_INSTALL ?? '1', 1, 64),

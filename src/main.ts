@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { accountCommands } from './cli/accounts.js';
+import { installCommands } from './cli/installs.js';
 import { reportError } from './cli/output.js';
+import { releaseCommands } from './cli/releases.js';
 import { serveCommand } from './cli/serve.js';
 
 const program = new Command('wpfleet')
@@ -10,6 +12,8 @@ const program = new Command('wpfleet')
   .showHelpAfterError();
 serveCommand(program);
 accountCommands(program);
+releaseCommands(program);
+installCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);

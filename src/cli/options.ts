@@ -25,6 +25,7 @@ export function configFrom(flags: StoreFlags & Record<string, unknown>): Config 
       host: typeof flags.host === 'string' ? flags.host : undefined,
       baseDomain: typeof flags.baseDomain === 'string' ? flags.baseDomain : undefined,
       trustProxy: typeof flags.trustProxy === 'boolean' ? flags.trustProxy : undefined,
+      wpDatabaseUrl: typeof flags.wpDatabaseUrl === 'string' ? flags.wpDatabaseUrl : undefined,
     },
     process.env,
   );

@@ -12,6 +12,7 @@ interface ServeFlags extends StoreFlags {
   host?: string;
   baseDomain?: string;
   trustProxy?: boolean;
+  wpDatabaseUrl?: string;
 }
 
 function printFirstStart(url: string, first: FirstStart): void {
@@ -34,6 +35,10 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (default 127.0.0.1, or WPFLEET_HOST)')
     .option('--base-domain <domain>', 'installs answer at <name>.<domain> (default localhost)')
     .option('--trust-proxy', 'trust X-Forwarded-* headers from a proxy in front')
+    .option(
+      '--wp-database-url <url>',
+      'mysql://user:password@host:port: give new installs their own MySQL/MariaDB database (default SQLite)',
+    )
     .action(async (flags: ServeFlags) => {
       const config = configFrom({ ...flags });
       const app = await createApp(config);

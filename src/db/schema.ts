@@ -72,6 +72,10 @@ export interface InstallsTable {
   table_prefix: string | null;
   /** Signs the control plane's calls to the install's agent; also in its wp-config.php. */
   agent_secret: string | null;
+  /** Set for installs on MySQL/MariaDB: their own database and least-privilege user. */
+  db_name: string | null;
+  db_user: string | null;
+  db_password: string | null;
 }
 
 export interface DomainsTable {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import { Edge } from '../edge/edge.js';
 import { JobRunner } from '../jobs/runner.js';
+import { MysqlAdmin } from './databases/mysql-admin.js';
 import { WasmRuntime } from './php/wasm/pool.js';
 import type { PhpRuntime } from './php/types.js';
 import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision/provisioner.js';
@@ -77,6 +78,10 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     dataDir: config.dataDir,
     baseDomain: config.baseDomain,
     agentFile: AGENT_FILE,
+    mysql:
+      config.wordpressDatabase.kind === 'mysql'
+        ? new MysqlAdmin(config.wordpressDatabase.url)
+        : null,
   });
   const edge: Edge = new Edge({
     store,
@@ -90,6 +95,18 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     {
       'install.provision': (job) => provisioner.provision(job.target_id),
       'install.delete': (job) => provisioner.remove(job.target_id),
+      'install.urls': async (job) => {
+        const install = await store.read.installs.findAny(job.target_id);
+        if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
+          return { skipped: 'install not running' };
+        }
+        const primary =
+          (await store.read.domains.findPrimary(install.id))?.name ?? provisioner.cname(install);
+        const url = address.origin(primary);
+        const urls = await provisioner.agentFor(install).setUrls(url, url);
+        edge.purgePages(install.id);
+        return { ...urls };
+      },
       'cache.purge': async (job) => {
         // No CDN yet: `cdn` purges what we have, the page cache and the object cache.
         const type = (JSON.parse(job.payload) as { type?: string }).type ?? 'page';

@@ -6,7 +6,7 @@ import type { ReleaseProvider } from './provision/provisioner.js';
 
 /** Provisioning's view of the release store: what it needs, nothing of how releases are made. */
 export function releaseProvider(
-  config: Pick<Config, 'dataDir' | 'cacheDir' | 'releaseSources'>,
+  config: Pick<Config, 'dataDir' | 'cacheDir' | 'releaseSources' | 'wordpressOrg'>,
 ): ReleaseProvider {
   const store = releaseStore(config);
   return {

@@ -63,7 +63,7 @@ export class DomainsService {
       }
       const row = this.row(install, name, redirectId);
       await r.domains.insert(row);
-      if (input.primary === true) await r.domains.setPrimary(install.id, row.id);
+      if (input.primary === true) await this.makePrimary(r, install, row.id);
       await this.log(r, actor, 'domain.create', row, {
         primary: input.primary === true,
         redirect_to: redirectId,
@@ -161,7 +161,7 @@ export class DomainsService {
       if (changes.primary === true && domain.is_primary !== 1) {
         if (domain.redirect_to_id !== null)
           throw invalid('primary', 'invalid', 'A redirected domain cannot be primary');
-        await r.domains.setPrimary(install.id, domain.id);
+        await this.makePrimary(r, install, domain.id);
       } else if (changes.primary === false && domain.is_primary === 1) {
         await this.fallBackToCname(r, install, domain);
       }
@@ -267,6 +267,20 @@ export class DomainsService {
     return target;
   }
 
+  /**
+   * Makes a domain the install's primary and queues the job that points WordPress's home and
+   * siteurl at it (through the agent, with WordPress's own option functions).
+   */
+  private async makePrimary(r: Repositories, install: InstallRow, domainId: string): Promise<void> {
+    await r.domains.setPrimary(install.id, domainId);
+    await r.jobs.enqueue({
+      accountId: install.account_id,
+      installId: install.id,
+      type: 'install.urls',
+      targetId: install.id,
+    });
+  }
+
   /** When the primary domain stops being primary, the install's own cname takes over. */
   private async fallBackToCname(
     r: Repositories,
@@ -277,7 +291,7 @@ export class DomainsService {
     if (cname === undefined || cname.id === domain.id) {
       throw invalid('primary', 'invalid', 'An install must keep a primary domain');
     }
-    await r.domains.setPrimary(install.id, cname.id);
+    await this.makePrimary(r, install, cname.id);
   }
 
   private async find(r: Repositories, install: InstallRow, id: string): Promise<DomainRow> {

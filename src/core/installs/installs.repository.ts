@@ -121,6 +121,27 @@ export class InstallsRepository {
     await this.db.updateTable('installs').set(changes).where('id', '=', id).execute();
   }
 
+  /** A live install by its name or id, for operator commands (not scoped to an account). */
+  findLiveByNameOrId(nameOrId: string): Promise<InstallRow | undefined> {
+    return this.db
+      .selectFrom('installs')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('name', '=', nameOrId), eb('id', '=', nameOrId)]))
+      .executeTakeFirst();
+  }
+
+  /** Whether any live install runs on this WordPress release. */
+  async releaseInUse(version: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('installs')
+      .select('id')
+      .where('release_version', '=', version)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Any install by id, deleted or not, for the runtime's jobs (not scoped to an account). */
   findAny(id: string): Promise<InstallRow | undefined> {
     return this.db.selectFrom('installs').selectAll().where('id', '=', id).executeTakeFirst();

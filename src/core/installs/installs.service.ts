@@ -8,6 +8,7 @@ import type { Repositories, Store } from '../store.js';
 import type { InstallRecord, InstallRow } from './installs.repository.js';
 import {
   INSTALL_NAME,
+  NOT_PROVISIONED,
   type InstallChanges,
   type InstallView,
   type NewInstall,
@@ -73,9 +74,7 @@ export class InstallsService {
       is_multisite: 0,
       created_at: now,
       deleted_at: null,
-      release_version: null,
-      table_prefix: null,
-      agent_secret: null,
+      ...NOT_PROVISIONED,
     };
     const cname = this.cnameOf(name);
     await this.store.transaction(async (r) => {
@@ -174,6 +173,43 @@ export class InstallsService {
       targetId: install.id,
       details: { name: install.name },
     });
+  }
+
+  /** Operator lookup by name or id (the CLI acts for the platform, not for one account). */
+  async findForOperator(nameOrId: string): Promise<InstallRow> {
+    const install = await this.store.read.installs.findLiveByNameOrId(nameOrId);
+    if (install === undefined) throw new NotFoundError('Install');
+    return install;
+  }
+
+  /** Sets the PHP version the install runs; the runtime restarts its PHP on the next request. */
+  async setPhpVersion(
+    nameOrId: string,
+    version: string,
+    available: readonly string[],
+  ): Promise<InstallRow> {
+    if (!available.includes(version)) {
+      throw ValidationError.field(
+        'Install',
+        'php_version',
+        'unavailable',
+        `PHP ${version} is not available; available: ${available.join(', ')}`,
+      );
+    }
+    const install = await this.findForOperator(nameOrId);
+    await this.store.transaction(async (r) => {
+      await r.installs.update(install.id, { php_version: version });
+      await r.activity.record(
+        { accountId: install.account_id, label: 'cli' },
+        {
+          action: 'install.php_version',
+          targetType: 'install',
+          targetId: install.id,
+          details: { from: install.php_version, to: version },
+        },
+      );
+    });
+    return { ...install, php_version: version };
   }
 
   /** The install if the actor may see it; anything else is not found. */

@@ -24,3 +24,13 @@ export interface InstallChanges {
   site_id?: string | undefined;
   environment?: Environment | undefined;
 }
+
+/** What a new install has not chosen yet: provisioning fills these in. */
+export const NOT_PROVISIONED = {
+  release_version: null,
+  table_prefix: null,
+  agent_secret: null,
+  db_name: null,
+  db_user: null,
+  db_password: null,
+} as const;

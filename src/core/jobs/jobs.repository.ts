@@ -85,10 +85,11 @@ export class JobsRepository {
       .where('j.state', '=', 'queued')
       .where('j.type', 'in', types)
       .where((eb) => eb.or([eb('j.run_after', 'is', null), eb('j.run_after', '<=', now)]))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('jobs as r')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('jobs as r')
               .select('r.id')
               .where('r.state', '=', 'running')
               .whereRef('r.install_id', '=', 'j.install_id'),

@@ -10,4 +10,8 @@ export async function up(db: Kysely<any>, _engine: Engine): Promise<void> {
   await db.schema.alterTable('installs').addColumn('release_version', 'text').execute();
   await db.schema.alterTable('installs').addColumn('table_prefix', 'text').execute();
   await db.schema.alterTable('installs').addColumn('agent_secret', 'text').execute();
+  // A MySQL/MariaDB install's own database and user (null for SQLite installs).
+  await db.schema.alterTable('installs').addColumn('db_name', 'text').execute();
+  await db.schema.alterTable('installs').addColumn('db_user', 'text').execute();
+  await db.schema.alterTable('installs').addColumn('db_password', 'text').execute();
 }

@@ -3,6 +3,7 @@ import type { InstallRow } from '../../core/installs/installs.repository.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
 import { AgentClient } from '../agent/client.js';
+import { databaseNameFor, MysqlAdmin, type InstallDatabase } from '../databases/mysql-admin.js';
 import { phpAgentTransport } from '../agent/transport.js';
 import type { PhpRuntime, SiteMount } from '../php/types.js';
 import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
@@ -35,6 +36,8 @@ export interface ProvisionerDeps {
   dataDir: string;
   baseDomain: string;
   agentFile: string;
+  /** Set when new installs get a MySQL/MariaDB database instead of SQLite. */
+  mysql: MysqlAdmin | null;
 }
 
 /**
@@ -80,32 +83,51 @@ export class Provisioner {
     let install = await store.read.installs.findAny(installId);
     if (install === undefined || install.deleted_at !== null) return { skipped: 'install deleted' };
 
-    // 1. Choices that must survive a retry: release, table prefix, agent secret.
+    // 1. Choices that must survive a retry: release, table prefix, agent secret, database.
     if (
       install.release_version === null ||
       install.table_prefix === null ||
       install.agent_secret === null
     ) {
       const release = await this.deps.releases.ensure();
+      const dbName = databaseNameFor(install.id);
       const chosen = {
         release_version: install.release_version ?? release.version,
         table_prefix: install.table_prefix ?? randomTablePrefix(),
         agent_secret: install.agent_secret ?? randomBytes(32).toString('hex'),
+        ...(this.deps.mysql === null
+          ? {}
+          : {
+              db_name: dbName,
+              db_user: dbName,
+              db_password: randomBytes(24).toString('base64url'),
+            }),
       };
       await store.transaction((r) => r.installs.update(installId, chosen));
       install = { ...install, ...chosen };
     }
     const version = install.release_version ?? '';
+    const mysql = this.mysqlOf(install);
+    if (mysql !== null) await mysql.admin.ensure(mysql.db);
 
     // 2. The install's own files.
     const layout = siteLayout(this.deps.dataDir, install.id);
     writeSiteFiles(layout, {
       releaseDir: this.deps.releases.dir(version),
-      sqlitePluginDir: await this.deps.releases.sqlitePlugin(),
+      sqlitePluginDir: mysql === null ? await this.deps.releases.sqlitePlugin() : null,
       agentFile: this.deps.agentFile,
       wpConfig: renderWpConfig({
         tablePrefix: install.table_prefix ?? '',
-        database: { kind: 'sqlite' },
+        database:
+          mysql === null
+            ? { kind: 'sqlite' }
+            : {
+                kind: 'mysql',
+                host: mysql.admin.host,
+                name: mysql.db.name,
+                user: mysql.db.user,
+                password: mysql.db.password,
+              },
         agentSecret: install.agent_secret ?? '',
       }),
     });
@@ -114,13 +136,15 @@ export class Provisioner {
     const site = this.siteMount(install);
     if (site === null) throw new Error('install has no release');
     const owner = await this.ownerEmail(install.account_id);
+    // The primary domain may have been chosen while the install was pending.
+    const primary = (await store.read.domains.findPrimary(install.id))?.name ?? this.cname(install);
     const output = await this.deps.runtime.runScript(
       site,
       installerScript({
         title: install.name,
         adminEmail: owner,
         adminPassword: randomBytes(24).toString('base64url'),
-        url: site.absoluteUrl,
+        url: this.deps.edge.origin(primary),
       }),
     );
     const result = parseInstallerOutput(output.stdout);
@@ -153,11 +177,32 @@ export class Provisioner {
     return { wp_version: result.wp_version, php_version: result.php_version, release: version };
   }
 
-  /** Stops the install's PHP and removes its files; its row stays for history and backups. */
+  /**
+   * Stops the install's PHP and removes its files, and its database and user on MySQL; its row
+   * stays for history and backups.
+   */
   async remove(installId: string): Promise<Record<string, unknown>> {
     await this.deps.runtime.unload(installId);
     removeSiteFiles(siteLayout(this.deps.dataDir, installId));
-    return { removed: true, at: nowIso() };
+    const install = await this.deps.store.read.installs.findAny(installId);
+    const mysql = install === undefined ? null : this.mysqlOf(install);
+    if (mysql !== null) await mysql.admin.drop(mysql.db);
+    return { removed: true, database_dropped: mysql !== null, at: nowIso() };
+  }
+
+  /** The install's MySQL database, if it has one (it was provisioned with a MySQL URL). */
+  private mysqlOf(install: InstallRow): { admin: MysqlAdmin; db: InstallDatabase } | null {
+    if (install.db_name === null || install.db_user === null || install.db_password === null)
+      return null;
+    if (this.deps.mysql === null) {
+      throw new Error(
+        `install ${install.name} uses MySQL but the server has no WPFLEET_WP_DATABASE_URL`,
+      );
+    }
+    return {
+      admin: this.deps.mysql,
+      db: { name: install.db_name, user: install.db_user, password: install.db_password },
+    };
   }
 
   private async ownerEmail(accountId: string): Promise<string> {

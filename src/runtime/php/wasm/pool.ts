@@ -31,6 +31,7 @@ type Outcome =
 
 interface Instance {
   worker: Worker;
+  pool: InstallPool;
   ready: Promise<void>;
   busy: boolean;
   site: SiteMount;
@@ -160,6 +161,7 @@ export class WasmRuntime implements PhpRuntime {
     const worker = new Worker(WORKER_URL, { workerData: data });
     const instance: Instance = {
       worker,
+      pool,
       busy: false,
       site,
       pending: new Map(),
@@ -224,6 +226,8 @@ export class WasmRuntime implements PhpRuntime {
   }
 
   private async stopInstance(instance: Instance, reason: Error): Promise<void> {
+    // Out of the pool at once: a request arriving while the thread winds down gets a new one.
+    instance.pool.instances = instance.pool.instances.filter((i) => i !== instance);
     for (const w of instance.pending.values()) w.reject(reason);
     instance.pending.clear();
     await instance.worker.terminate();
@@ -232,6 +236,8 @@ export class WasmRuntime implements PhpRuntime {
   private scheduleIdle(installId: string, pool: InstallPool): void {
     clearTimeout(pool.idleTimer);
     pool.idleTimer = setTimeout(() => {
+      // A pool replaced since (unloaded, then used again) is not this timer's to stop.
+      if (this.pools.get(installId) !== pool) return;
       if (pool.instances.some((i) => i.busy) || pool.waiting.length > 0) return;
       void this.unload(installId);
     }, this.options.idleMs);

@@ -86,15 +86,16 @@ async function main(): Promise<void> {
             id: message.id,
             response: { status: res.httpStatusCode, headers: res.headers, body },
           },
-          [body.buffer as ArrayBuffer],
+          [body.buffer],
         );
       } else {
-        const res = await php.run({ code: message.code });
-        send({
-          kind: 'script',
-          id: message.id,
-          result: { exitCode: res.exitCode, stdout: res.text, stderr: res.errors },
-        });
+        const res = await php.runStream({ code: message.code });
+        const [exitCode, stdout, stderr] = await Promise.all([
+          res.exitCode,
+          res.stdoutText,
+          res.stderrText,
+        ]);
+        send({ kind: 'script', id: message.id, result: { exitCode, stdout, stderr } });
       }
     } catch (err) {
       send({

@@ -1,0 +1,69 @@
+import { createConnection, type Connection } from 'mysql2/promise';
+
+export interface InstallDatabase {
+  name: string;
+  user: string;
+  password: string;
+}
+
+/** `wpf_` and the first 16 hex digits of the install id: unique, and valid as both names. */
+export function databaseNameFor(installId: string): string {
+  return `wpf_${installId.replace(/-/g, '').slice(0, 16)}`;
+}
+
+/**
+ * Creates and drops installs' databases and users on a MySQL/MariaDB server, with the admin
+ * account of `WPFLEET_WP_DATABASE_URL`. Each install gets one database and one user that may
+ * touch only that database. Every statement is idempotent, so a retried job converges.
+ */
+export class MysqlAdmin {
+  readonly host: string;
+
+  constructor(private readonly url: string) {
+    const u = new URL(url);
+    this.host = `${u.hostname}:${u.port === '' ? '3306' : u.port}`;
+  }
+
+  private async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {
+    const c = await createConnection({ uri: this.url, multipleStatements: false });
+    try {
+      return await work(c);
+    } finally {
+      await c.end();
+    }
+  }
+
+  async ensure(db: InstallDatabase): Promise<void> {
+    await this.withConnection(async (c) => {
+      const name = c.escapeId(db.name);
+      const user = `${c.escape(db.user)}@'%'`;
+      await c.query(
+        `CREATE DATABASE IF NOT EXISTS ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+      );
+      await c.query(`CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY ${c.escape(db.password)}`);
+      await c.query(`ALTER USER ${user} IDENTIFIED BY ${c.escape(db.password)}`);
+      await c.query(`GRANT ALL PRIVILEGES ON ${name}.* TO ${user}`);
+    });
+  }
+
+  async drop(db: Pick<InstallDatabase, 'name' | 'user'>): Promise<void> {
+    await this.withConnection(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${c.escapeId(db.name)}`);
+      await c.query(`DROP USER IF EXISTS ${c.escape(db.user)}@'%'`);
+    });
+  }
+
+  /** Whether the database or the user still exist (for tests and checks after delete). */
+  async exists(
+    db: Pick<InstallDatabase, 'name' | 'user'>,
+  ): Promise<{ database: boolean; user: boolean }> {
+    return this.withConnection(async (c) => {
+      const [dbs] = await c.query(
+        'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+        [db.name],
+      );
+      const [users] = await c.query('SELECT User FROM mysql.user WHERE User = ?', [db.user]);
+      return { database: (dbs as unknown[]).length > 0, user: (users as unknown[]).length > 0 };
+    });
+  }
+}
