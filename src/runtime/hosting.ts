@@ -78,6 +78,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     dataDir: config.dataDir,
     baseDomain: config.baseDomain,
     agentFile: AGENT_FILE,
+    templatePhpVersion: config.defaultPhpVersion,
     mysql:
       config.wordpressDatabase.kind === 'mysql'
         ? new MysqlAdmin(config.wordpressDatabase.url)
@@ -121,7 +122,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
         return { type, pages_purged: pages, object_cache_flushed: objectCache };
       },
     },
-    { concurrency: 2, pollMs: 250, maxAttempts: 3 },
+    { concurrency: 2, pollMs: 100, maxAttempts: 3 },
     log,
   );
 

@@ -50,6 +50,11 @@ export interface PhpRuntime {
   request(site: SiteMount, request: PhpRequest): Promise<PhpResponse>;
   /** Runs a PHP script inside the install's WordPress tree (cwd /wordpress). */
   runScript(site: SiteMount, code: string): Promise<PhpScriptResult>;
+  /**
+   * Readies a PHP instance for installs of this release and PHP version ahead of their first
+   * request (a hint: a runtime may do nothing).
+   */
+  prewarm(base: { phpVersion: string; releaseDir: string }): void;
   /** Stops the install's PHP instances (after a PHP version change, or on delete). */
   unload(installId: string): Promise<void>;
   stats(): RuntimeStats;

@@ -17,6 +17,14 @@ export function installerScript(input: InstallerInput): string {
   const payload = Buffer.from(JSON.stringify(input)).toString('base64');
   return `<?php
 $in = json_decode(base64_decode('${payload}'), true);
+// WordPress guesses URLs (post GUIDs among them) from the request: make it the install's.
+$u = parse_url($in['url']);
+$_SERVER['HTTP_HOST'] = $u['host'] . (isset($u['port']) ? ':' . $u['port'] : '');
+$_SERVER['SERVER_NAME'] = $u['host'];
+$_SERVER['SERVER_PORT'] = isset($u['port']) ? $u['port'] : 80;
+$_SERVER['REQUEST_URI'] = '/';
+$_SERVER['SCRIPT_NAME'] = $_SERVER['PHP_SELF'] = '/index.php';
+unset($_SERVER['HTTPS']);
 define('WP_INSTALLING', true);
 require '/wordpress/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
@@ -9,6 +10,8 @@ import type { PhpRuntime, SiteMount } from '../php/types.js';
 import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
 import { randomTablePrefix, renderWpConfig } from '../sites/wp-config.js';
 import { installerScript, parseInstallerOutput } from './installer-script.js';
+import { installFromTemplate } from './sqlite-template.js';
+import { SqliteTemplates } from './templates.js';
 
 /** Where WordPress releases come from; implemented by src/runtime/releases. */
 export interface ReleaseProvider {
@@ -38,6 +41,8 @@ export interface ProvisionerDeps {
   agentFile: string;
   /** Set when new installs get a MySQL/MariaDB database instead of SQLite. */
   mysql: MysqlAdmin | null;
+  /** PHP version the SQLite templates are installed with. */
+  templatePhpVersion: string;
 }
 
 /**
@@ -45,7 +50,17 @@ export interface ProvisionerDeps {
  * run again after a crash: what a step chose is recorded before the next one relies on it.
  */
 export class Provisioner {
-  constructor(private readonly deps: ProvisionerDeps) {}
+  private readonly templates: SqliteTemplates;
+
+  constructor(private readonly deps: ProvisionerDeps) {
+    this.templates = new SqliteTemplates({
+      dataDir: deps.dataDir,
+      runtime: deps.runtime,
+      agentFile: deps.agentFile,
+      sqlitePlugin: () => deps.releases.sqlitePlugin(),
+      phpVersion: deps.templatePhpVersion,
+    });
+  }
 
   cname(install: Pick<InstallRow, 'name'>): string {
     return `${install.name}.${this.deps.baseDomain}`;
@@ -107,6 +122,11 @@ export class Provisioner {
       install = { ...install, ...chosen };
     }
     const version = install.release_version ?? '';
+    // The install's first request then finds PHP booted and WordPress compiled.
+    this.deps.runtime.prewarm({
+      phpVersion: install.php_version,
+      releaseDir: this.deps.releases.dir(version),
+    });
     const mysql = this.mysqlOf(install);
     if (mysql !== null) await mysql.admin.ensure(mysql.db);
 
@@ -132,34 +152,29 @@ export class Provisioner {
       }),
     });
 
-    // 3. WordPress's own installer.
+    // 3. WordPress, installed: from the release's template database on SQLite, by WordPress's
+    //    own installer on MySQL. The primary domain may have been chosen while pending.
     const site = this.siteMount(install);
     if (site === null) throw new Error('install has no release');
-    const owner = await this.ownerEmail(install.account_id);
-    // The primary domain may have been chosen while the install was pending.
     const primary = (await store.read.domains.findPrimary(install.id))?.name ?? this.cname(install);
-    const output = await this.deps.runtime.runScript(
-      site,
-      installerScript({
-        title: install.name,
-        adminEmail: owner,
-        adminPassword: randomBytes(24).toString('base64url'),
-        url: this.deps.edge.origin(primary),
-      }),
-    );
-    const result = parseInstallerOutput(output.stdout);
+    const url = this.deps.edge.origin(primary);
+    const owner = await this.ownerEmail(install.account_id);
+    const wpVersion =
+      mysql === null
+        ? await this.installSqlite(install, site, layout.contentDir, url, owner)
+        : await this.runInstaller(install, site, url, owner);
     // Recorded before the check below: the edge serves an install only once it is installed.
-    await store.transaction((r) => r.installs.update(installId, { wp_version: result.wp_version }));
+    await store.transaction((r) => r.installs.update(installId, { wp_version: wpVersion }));
 
     // 4. Active only once the home page answers through the edge.
-    const home = await this.deps.edge.get(this.cname(install), '/');
+    const home = await this.deps.edge.get(primary, '/');
     if (home.status !== 200 || !home.body.includes('content="WordPress')) {
       throw new Error(`the new install's home page answered ${home.status}, not WordPress's 200`);
     }
     await store.transaction(async (r) => {
       const current = await r.installs.findAny(installId);
       if (current === undefined || current.deleted_at !== null) return;
-      await r.installs.update(installId, { status: 'active', wp_version: result.wp_version });
+      await r.installs.update(installId, { status: 'active', wp_version: wpVersion });
       await r.activity.record(
         { accountId: install.account_id, label: 'runtime' },
         {
@@ -167,14 +182,49 @@ export class Provisioner {
           targetType: 'install',
           targetId: installId,
           details: {
-            wp_version: result.wp_version,
-            php_version: result.php_version,
+            wp_version: wpVersion,
+            php_version: install.php_version,
             release: version,
           },
         },
       );
     });
-    return { wp_version: result.wp_version, php_version: result.php_version, release: version };
+    return { wp_version: wpVersion, php_version: install.php_version, release: version };
+  }
+
+  private async installSqlite(
+    install: InstallRow,
+    site: SiteMount,
+    contentDir: string,
+    url: string,
+    owner: string,
+  ): Promise<string> {
+    const template = await this.templates.ensure(install.release_version ?? '', site.releaseDir);
+    installFromTemplate(template.file, path.join(contentDir, 'database', '.ht.sqlite'), {
+      prefix: install.table_prefix ?? '',
+      url,
+      title: install.name,
+      adminEmail: owner,
+    });
+    return template.wpVersion;
+  }
+
+  private async runInstaller(
+    install: InstallRow,
+    site: SiteMount,
+    url: string,
+    owner: string,
+  ): Promise<string> {
+    const output = await this.deps.runtime.runScript(
+      site,
+      installerScript({
+        title: install.name,
+        adminEmail: owner,
+        adminPassword: randomBytes(24).toString('base64url'),
+        url,
+      }),
+    );
+    return parseInstallerOutput(output.stdout).wp_version;
   }
 
   /**

@@ -2,17 +2,27 @@ import type { PhpRequest, PhpResponse, PhpScriptResult, SiteMount } from '../typ
 
 /** Messages between the pool (main thread) and a php-wasm worker thread. */
 export type ToWorker =
+  | { kind: 'assign'; id: number; site: SiteMount }
   | { kind: 'request'; id: number; request: PhpRequest }
   | { kind: 'script'; id: number; code: string };
 
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'boot-failed'; message: string }
+  | { kind: 'assigned'; id: number }
   | { kind: 'response'; id: number; response: PhpResponse }
   | { kind: 'script'; id: number; result: PhpScriptResult }
   | { kind: 'error'; id: number; message: string };
 
+/** What every instance of a release and PHP version shares, and can boot with ahead of need. */
+export interface RuntimeBase {
+  phpVersion: string;
+  releaseDir: string;
+}
+
 export interface WorkerData {
-  site: SiteMount;
+  base: RuntimeBase;
+  /** The install to serve, or null for a spare that waits to be assigned one. */
+  site: SiteMount | null;
   processId: number;
 }

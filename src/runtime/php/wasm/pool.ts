@@ -7,7 +7,7 @@ import type {
   RuntimeStats,
   SiteMount,
 } from '../types.js';
-import type { FromWorker, ToWorker, WorkerData } from './messages.js';
+import type { FromWorker, RuntimeBase, ToWorker, WorkerData } from './messages.js';
 
 export const WASM_PHP_VERSIONS = ['7.4', '8.0', '8.1', '8.2', '8.3', '8.4', '8.5'] as const;
 
@@ -18,25 +18,18 @@ const WORKER_URL = new URL('../../../../dist/runtime/php/wasm/worker.js', import
 export interface WasmPoolOptions {
   /** PHP instances one install may run at once. */
   perInstall: number;
-  /** PHP instances across all installs. */
+  /** PHP instances across all installs, spares included. */
   total: number;
-  /** An install's instances stop after this long without a request. */
+  /** An install's instances (and a spare) stop after this long without use. */
   idleMs: number;
   /** A request (or script) taking longer is treated as hung: its instance is replaced. */
   timeoutMs: number;
 }
 
 type Outcome =
-  { kind: 'response'; response: PhpResponse } | { kind: 'script'; result: PhpScriptResult };
-
-interface Instance {
-  worker: Worker;
-  pool: InstallPool;
-  ready: Promise<void>;
-  busy: boolean;
-  site: SiteMount;
-  pending: Map<number, { resolve: (o: Outcome) => void; reject: (e: Error) => void }>;
-}
+  | { kind: 'response'; response: PhpResponse }
+  | { kind: 'script'; result: PhpScriptResult }
+  | { kind: 'assigned' };
 
 interface InstallPool {
   instances: Instance[];
@@ -44,17 +37,32 @@ interface InstallPool {
   idleTimer: NodeJS.Timeout | undefined;
 }
 
+interface Instance {
+  worker: Worker;
+  base: RuntimeBase;
+  /** The install it serves; null while it is a spare. */
+  site: SiteMount | null;
+  pool: InstallPool | null;
+  ready: Promise<void>;
+  busy: boolean;
+  pending: Map<number, { resolve: (o: Outcome) => void; reject: (e: Error) => void }>;
+  spareTimer?: NodeJS.Timeout;
+}
+
 export class PhpTimeoutError extends Error {}
 export class PhpCrashError extends Error {}
 
 /**
  * php-wasm in worker threads: each PHP instance is a thread serving one install. Instances start
- * on an install's first request and stop when it idles, so idle installs hold no memory.
+ * on an install's first request and stop when it idles, so idle installs hold no memory. One
+ * spare per release and PHP version, booted and compiled ahead, takes a new install's first
+ * request without the cold start.
  */
 export class WasmRuntime implements PhpRuntime {
   readonly kind = 'wasm';
   readonly versions = WASM_PHP_VERSIONS;
   private readonly pools = new Map<string, InstallPool>();
+  private spares: Instance[] = [];
   private nextId = 1;
   private nextProcessId = 1;
   private closed = false;
@@ -63,15 +71,26 @@ export class WasmRuntime implements PhpRuntime {
 
   async request(site: SiteMount, request: PhpRequest): Promise<PhpResponse> {
     const outcome = await this.dispatch(site, (id) => ({ kind: 'request', id, request }));
-    if (outcome.kind !== 'response')
-      throw new Error('php worker answered a request with a script result');
+    if (outcome.kind !== 'response') throw new Error('php worker answered a request oddly');
     return outcome.response;
   }
 
   async runScript(site: SiteMount, code: string): Promise<PhpScriptResult> {
     const outcome = await this.dispatch(site, (id) => ({ kind: 'script', id, code }));
-    if (outcome.kind !== 'script') throw new Error('php worker answered a script with a response');
+    if (outcome.kind !== 'script') throw new Error('php worker answered a script oddly');
     return outcome.result;
+  }
+
+  /** Boots a spare for this release and PHP version if there is none and the limit allows. */
+  prewarm(base: RuntimeBase): void {
+    if (this.closed || this.spares.some((s) => sameBase(s.base, base))) return;
+    if (this.totalInstances() >= this.options.total) return;
+    const spare = this.spawn(base, null, null);
+    this.spares.push(spare);
+    spare.spareTimer = setTimeout(() => {
+      void this.stopInstance(spare, new PhpCrashError('spare idled out'));
+    }, this.options.idleMs);
+    spare.spareTimer.unref();
   }
 
   async unload(installId: string): Promise<void> {
@@ -85,21 +104,20 @@ export class WasmRuntime implements PhpRuntime {
   }
 
   stats(): RuntimeStats {
-    let instances = 0;
+    let instances = this.spares.length;
     let queued = 0;
+    let activeInstalls = 0;
     for (const pool of this.pools.values()) {
       instances += pool.instances.length;
       queued += pool.waiting.length;
+      if (pool.instances.length > 0) activeInstalls += 1;
     }
-    return {
-      activeInstalls: [...this.pools.values()].filter((p) => p.instances.length > 0).length,
-      instances,
-      queued,
-    };
+    return { activeInstalls, instances, queued };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.spares.map((s) => this.stopInstance(s, new PhpCrashError('closed'))));
     await Promise.all([...this.pools.keys()].map((id) => this.unload(id)));
   }
 
@@ -113,7 +131,7 @@ export class WasmRuntime implements PhpRuntime {
   }
 
   private totalInstances(): number {
-    let n = 0;
+    let n = this.spares.length;
     for (const pool of this.pools.values()) n += pool.instances.length;
     return n;
   }
@@ -136,18 +154,15 @@ export class WasmRuntime implements PhpRuntime {
   /** A free instance of the install, a new one if the limits allow, or the next one freed. */
   private async acquire(pool: InstallPool, site: SiteMount): Promise<Instance> {
     for (;;) {
-      // An instance booted for an older version or layout is not reused.
-      const free = pool.instances.find((i) => !i.busy && sameSite(i.site, site));
+      // An instance started for an older version or layout is not reused.
+      const free = pool.instances.find((i) => !i.busy && i.site !== null && sameSite(i.site, site));
       if (free !== undefined) {
         free.busy = true;
         return free;
       }
-      const stale = pool.instances.find((i) => !i.busy && !sameSite(i.site, site));
+      const stale = pool.instances.find((i) => !i.busy);
       if (stale !== undefined) await this.stopInstance(stale, new PhpCrashError('replaced'));
-      if (
-        pool.instances.length < this.options.perInstall &&
-        this.totalInstances() < this.options.total
-      ) {
+      if (pool.instances.length < this.options.perInstall && this.makeRoom()) {
         const instance = this.start(pool, site);
         instance.busy = true;
         return instance;
@@ -156,38 +171,72 @@ export class WasmRuntime implements PhpRuntime {
     }
   }
 
+  /** Whether one more instance fits, stopping an unmatched spare to make room if need be. */
+  private makeRoom(): boolean {
+    if (this.totalInstances() < this.options.total) return true;
+    const spare = this.spares[0];
+    if (spare === undefined) return false;
+    void this.stopInstance(spare, new PhpCrashError('spare given up for an install'));
+    return true;
+  }
+
+  /** The install's new instance: a matching spare assigned to it, or a fresh thread. */
   private start(pool: InstallPool, site: SiteMount): Instance {
-    const data: WorkerData = { site, processId: this.nextProcessId++ };
+    const base = { phpVersion: site.phpVersion, releaseDir: site.releaseDir };
+    const spare = this.spares.find((s) => sameBase(s.base, base));
+    if (spare === undefined) {
+      const instance = this.spawn(base, site, pool);
+      pool.instances.push(instance);
+      return instance;
+    }
+    this.spares = this.spares.filter((s) => s !== spare);
+    clearTimeout(spare.spareTimer);
+    spare.site = site;
+    spare.pool = pool;
+    const booted = spare.ready;
+    spare.ready = booted.then(async () => {
+      await this.send(spare, { kind: 'assign', id: this.nextId++, site });
+      // The next new install gets a spare too.
+      this.prewarm(base);
+    });
+    spare.ready.catch(() => undefined);
+    pool.instances.push(spare);
+    return spare;
+  }
+
+  private spawn(base: RuntimeBase, site: SiteMount | null, pool: InstallPool | null): Instance {
+    const data: WorkerData = { base, site, processId: this.nextProcessId++ };
     const worker = new Worker(WORKER_URL, { workerData: data });
     const instance: Instance = {
       worker,
+      base,
+      site,
       pool,
       busy: false,
-      site,
       pending: new Map(),
       ready: Promise.resolve(),
     };
     instance.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
-        if (m.kind === 'ready') resolve();
-        else if (m.kind === 'boot-failed')
-          reject(new PhpCrashError(`PHP failed to start: ${m.message}`));
-        else {
-          const waiter = instance.pending.get(m.id);
-          instance.pending.delete(m.id);
-          if (waiter === undefined) return;
-          if (m.kind === 'error') waiter.reject(new Error(m.message));
-          else if (m.kind === 'response')
-            waiter.resolve({ kind: 'response', response: m.response });
-          else waiter.resolve({ kind: 'script', result: m.result });
+        if (m.kind === 'ready') {
+          resolve();
+          return;
         }
+        if (m.kind === 'boot-failed') {
+          reject(new PhpCrashError(`PHP failed to start: ${m.message}`));
+          return;
+        }
+        const waiter = instance.pending.get(m.id);
+        instance.pending.delete(m.id);
+        if (waiter === undefined) return;
+        if (m.kind === 'error') waiter.reject(new Error(m.message));
+        else if (m.kind === 'response') waiter.resolve({ kind: 'response', response: m.response });
+        else if (m.kind === 'script') waiter.resolve({ kind: 'script', result: m.result });
+        else waiter.resolve({ kind: 'assigned' });
       });
       const gone = (err: Error): void => {
         reject(err);
-        for (const w of instance.pending.values()) w.reject(err);
-        instance.pending.clear();
-        pool.instances = pool.instances.filter((i) => i !== instance);
-        pool.waiting.shift()?.();
+        this.detach(instance, err);
       };
       worker.on('error', (err) => {
         gone(new PhpCrashError(`PHP crashed: ${err.message}`));
@@ -198,8 +247,20 @@ export class WasmRuntime implements PhpRuntime {
     });
     // Unhandled until the first request awaits it.
     instance.ready.catch(() => undefined);
-    pool.instances.push(instance);
     return instance;
+  }
+
+  /** Takes an instance out of service at once: its waiters fail, its place is free. */
+  private detach(instance: Instance, reason: Error): void {
+    for (const w of instance.pending.values()) w.reject(reason);
+    instance.pending.clear();
+    clearTimeout(instance.spareTimer);
+    this.spares = this.spares.filter((s) => s !== instance);
+    const pool = instance.pool;
+    if (pool !== null) {
+      pool.instances = pool.instances.filter((i) => i !== instance);
+      pool.waiting.shift()?.();
+    }
   }
 
   private send(instance: Instance, message: ToWorker): Promise<Outcome> {
@@ -226,10 +287,7 @@ export class WasmRuntime implements PhpRuntime {
   }
 
   private async stopInstance(instance: Instance, reason: Error): Promise<void> {
-    // Out of the pool at once: a request arriving while the thread winds down gets a new one.
-    instance.pool.instances = instance.pool.instances.filter((i) => i !== instance);
-    for (const w of instance.pending.values()) w.reject(reason);
-    instance.pending.clear();
+    this.detach(instance, reason);
     await instance.worker.terminate();
   }
 
@@ -245,10 +303,13 @@ export class WasmRuntime implements PhpRuntime {
   }
 }
 
+function sameBase(a: RuntimeBase, b: RuntimeBase): boolean {
+  return a.phpVersion === b.phpVersion && a.releaseDir === b.releaseDir;
+}
+
 function sameSite(a: SiteMount, b: SiteMount): boolean {
   return (
-    a.phpVersion === b.phpVersion &&
-    a.releaseDir === b.releaseDir &&
+    sameBase(a, b) &&
     a.contentDir === b.contentDir &&
     a.configFile === b.configFile &&
     a.absoluteUrl === b.absoluteUrl

@@ -6,6 +6,7 @@ import {
   setPhpIniEntries,
   type SupportedPHPVersion,
 } from '@php-wasm/universal';
+import type { SiteMount } from '../types.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 
 /**
@@ -15,25 +16,38 @@ import type { FromWorker, ToWorker, WorkerData } from './messages.js';
  * Layout inside PHP: the release's core at /wordpress (read-only by convention), the install's
  * wp-content mounted over /wordpress/wp-content, and its wp-config.php at /wp-config.php, where
  * WordPress looks one level above ABSPATH. Nothing of one install is visible to another.
+ *
+ * A spare boots with the release alone and compiles its core into opcache, then waits to be
+ * assigned an install: a new install's first request then costs neither the boot nor compiling
+ * WordPress.
  */
 const port = parentPort;
 if (port === null) throw new Error('php worker started outside a worker thread');
-const { site, processId } = workerData as WorkerData;
+const { base, site: initialSite, processId } = workerData as WorkerData;
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
 
-async function boot(): Promise<{ php: PHP; handler: PHPRequestHandler }> {
-  const runtime = await loadNodeRuntime(site.phpVersion as SupportedPHPVersion, {
+const WARM_CORE = `<?php
+$compiled = 0;
+foreach (['/wordpress/wp-includes', '/wordpress/wp-admin/includes'] as $dir) {
+    $files = new RecursiveIteratorIterator(new RecursiveDirectoryIterator($dir, FilesystemIterator::SKIP_DOTS));
+    foreach ($files as $file) {
+        if (substr((string) $file, -4) === '.php' && @opcache_compile_file((string) $file)) { $compiled++; }
+    }
+}
+echo $compiled;`;
+
+async function boot(): Promise<PHP> {
+  const runtime = await loadNodeRuntime(base.phpVersion as SupportedPHPVersion, {
     emscriptenOptions: { processId },
   });
   const php = new PHP(runtime);
-  await php.mount('/wordpress', createNodeFsMountHandler(site.releaseDir));
-  await php.mount('/wordpress/wp-content', createNodeFsMountHandler(site.contentDir));
-  await php.mount('/wp-config.php', createNodeFsMountHandler(site.configFile));
+  await php.mount('/wordpress', createNodeFsMountHandler(base.releaseDir));
   await setPhpIniEntries(php, {
     'opcache.enable': '1',
+    'opcache.enable_cli': '1',
     'opcache.validate_timestamps': '1',
     'opcache.revalidate_freq': '2',
     memory_limit: '256M',
@@ -43,7 +57,13 @@ async function boot(): Promise<{ php: PHP; handler: PHPRequestHandler }> {
     error_log: '/tmp/php-errors.log',
   });
   php.chdir('/wordpress');
-  const handler = new PHPRequestHandler({
+  return php;
+}
+
+async function assign(php: PHP, site: SiteMount): Promise<PHPRequestHandler> {
+  await php.mount('/wordpress/wp-content', createNodeFsMountHandler(site.contentDir));
+  await php.mount('/wp-config.php', createNodeFsMountHandler(site.configFile));
+  return new PHPRequestHandler({
     php,
     documentRoot: '/wordpress',
     absoluteUrl: site.absoluteUrl,
@@ -52,26 +72,42 @@ async function boot(): Promise<{ php: PHP; handler: PHPRequestHandler }> {
     // Pretty permalinks: what is not a file goes to WordPress's front controller.
     getFileNotFoundAction: () => ({ type: 'internal-redirect', uri: '/index.php' }),
   });
-  return { php, handler };
 }
 
 async function main(): Promise<void> {
-  let booted: { php: PHP; handler: PHPRequestHandler };
+  let php: PHP;
+  let handler: PHPRequestHandler | null = null;
   try {
-    booted = await boot();
+    php = await boot();
+    if (initialSite !== null) handler = await assign(php, initialSite);
   } catch (err) {
     send({ kind: 'boot-failed', message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const { php, handler } = booted;
+  // One thing at a time in PHP: the warm-up, an assignment, requests.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>): void => {
+    queue = queue.then(work, work);
+  };
   port?.on('message', (message: ToWorker) => {
-    void handle(message);
+    enqueue(() => handle(message));
   });
   send({ kind: 'ready' });
+  if (initialSite === null) {
+    enqueue(async () => {
+      await (
+        await php.runStream({ code: WARM_CORE })
+      ).stdoutText;
+    });
+  }
 
   async function handle(message: ToWorker): Promise<void> {
     try {
-      if (message.kind === 'request') {
+      if (message.kind === 'assign') {
+        handler = await assign(php, message.site);
+        send({ kind: 'assigned', id: message.id });
+      } else if (message.kind === 'request') {
+        if (handler === null) throw new Error('a spare PHP was sent a request before an install');
         const r = message.request;
         const res = await handler.request({
           method: r.method as 'GET',
