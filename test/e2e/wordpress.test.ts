@@ -59,6 +59,19 @@ describe.each(DATABASES)('a hosted WordPress install on %s', (database, env) => 
     expect(rest.status).toBe(200);
     expect((JSON.parse(rest.body) as { name: string }).name).toBe('e2eblog');
     expect((await get('/hello-world/')).status).toBe(200);
+    // Each request is in the install's own access log.
+    const log = path.join(store.config.dataDir, 'logs', `${install.id}.access.log`);
+    const lines = await waitFor(
+      'the access log',
+      () => {
+        const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+        return Promise.resolve(
+          text.includes('"GET /hello-world/ HTTP/1.1" 200') ? text : undefined,
+        );
+      },
+      5_000,
+    );
+    expect(lines).toContain(`"GET /wp-json/ HTTP/1.1" 200`);
   });
 
   it('answers every stylesheet, script and image of the home and login pages', async () => {
