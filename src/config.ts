@@ -1,3 +1,5 @@
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Where the control plane keeps its own records. */
@@ -37,6 +39,21 @@ export interface Config {
   /** Run queued jobs (provisioning…) in this process; tests of the API alone turn it off. */
   jobs: boolean;
   php: PhpConfig;
+  backups: BackupsConfig;
+  /**
+   * The addresses visitors reach this platform at: a domain "points here" when its A/AAAA
+   * records meet them. Default: this machine's non-internal interface addresses, 127.0.0.1, ::1.
+   */
+  publicAddresses: string[];
+  /** DNS servers the domain check asks (`ip` or `ip:port`, `[v6]:port`); empty: the system's. */
+  dnsServers: string[];
+}
+
+export interface BackupsConfig {
+  /** Days backups are kept when an account sets none (`WPFLEET_BACKUP_RETENTION_DAYS`, 30). */
+  retentionDays: number;
+  /** Bytes a backup must leave free on its disk (`WPFLEET_BACKUP_RESERVE_MB`, 100 MB). */
+  reserveBytes: number;
 }
 
 export interface PhpConfig {
@@ -162,6 +179,50 @@ function baseUrl(setting: string, raw: string | undefined, fallback: string): st
   return value.replace(/\/+$/, '');
 }
 
+/** This machine's own addresses: non-internal interfaces (not link-local), then loopback. */
+export function machineAddresses(): string[] {
+  const found: string[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal || /^fe80:/i.test(a.address)) continue;
+      found.push(a.address);
+    }
+  }
+  return [...new Set([...found, '127.0.0.1', '::1'])];
+}
+
+/** `1.2.3.4,2001:db8::1`: a comma-separated list of IP addresses. */
+function publicAddresses(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return machineAddresses();
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const bad = list.find((a) => net.isIP(a) === 0);
+  if (bad !== undefined) {
+    throw new ConfigError('WPFLEET_PUBLIC_ADDRESSES', `"${bad}" is not an IP address`);
+  }
+  return [...new Set(list)];
+}
+
+/** `9.9.9.9,127.0.0.1:5353,[2001:db8::53]:53`: DNS servers as node:dns takes them. */
+function dnsServers(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const server of list) {
+    const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(server) ?? /^([^:]+):(\d{1,5})$/.exec(server);
+    const ip = m?.[1] ?? server;
+    const port = m?.[2] === undefined ? 53 : Number(m[2]);
+    if (net.isIP(ip) === 0 || port < 1 || port > 65535) {
+      throw new ConfigError('WPFLEET_DNS_SERVERS', `"${server}" is not an IP address[:port]`);
+    }
+  }
+  return list;
+}
+
 /**
  * Reads every setting once, from flags first and then the environment, and refuses the first
  * bad one with a ConfigError naming it. Nothing else in the program reads process.env.
@@ -253,6 +314,20 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
         1,
         3600,
       ),
+    },
+    publicAddresses: publicAddresses(env.WPFLEET_PUBLIC_ADDRESSES),
+    dnsServers: dnsServers(env.WPFLEET_DNS_SERVERS),
+    backups: {
+      retentionDays: integer(
+        'WPFLEET_BACKUP_RETENTION_DAYS',
+        env.WPFLEET_BACKUP_RETENTION_DAYS ?? '30',
+        1,
+        36500,
+      ),
+      reserveBytes:
+        integer('WPFLEET_BACKUP_RESERVE_MB', env.WPFLEET_BACKUP_RESERVE_MB ?? '100', 0, 1e9) *
+        1024 *
+        1024,
     },
     releaseSources: releaseSources(env.WPFLEET_RELEASE_SOURCES ?? RELEASE_SOURCES.join(',')),
     wordpressOrg: {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { accountCommands } from './cli/accounts.js';
+import { backupCommands } from './cli/backups.js';
 import { installCommands } from './cli/installs.js';
 import { reportError } from './cli/output.js';
 import { releaseCommands } from './cli/releases.js';
@@ -14,6 +15,7 @@ serveCommand(program);
 accountCommands(program);
 releaseCommands(program);
 installCommands(program);
+backupCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);

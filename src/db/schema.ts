@@ -10,6 +10,8 @@ export interface AccountsTable {
   nickname: string;
   site_limit: number | null;
   created_at: string;
+  // backup_retention_days (003-backups, nullable) is read and set only by BackupsRepository, with
+  // SQL of its own, so that code creating accounts needs no change.
 }
 
 export interface UsersTable {
@@ -98,6 +100,10 @@ export interface BackupsTable {
   wordpress_version: string | null;
   created_at: string;
   completed_at: string | null;
+  /** Bytes of the stored backup, once completed (bigint: PostgreSQL returns it as text). */
+  size_bytes: number | string | null;
+  /** Why a failed backup failed. */
+  error: string | null;
 }
 
 export interface SshKeysTable {

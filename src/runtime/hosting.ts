@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import { Edge } from '../edge/edge.js';
 import { JobRunner } from '../jobs/runner.js';
+import { backupJobHandlers, backupManagerFor } from './backups/backups.js';
 import { MysqlAdmin } from './databases/mysql-admin.js';
+import { domainCheckHandler } from './domain-check/handler.js';
 import { WasmRuntime } from './php/wasm/pool.js';
 import type { PhpRuntime } from './php/types.js';
 import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision/provisioner.js';
@@ -91,9 +93,12 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     siteMount: (install) => provisioner.siteMount(install),
     log,
   });
+  const purgePages = (installId: string): void => void edge.purgePages(installId);
+  const backups = backupManagerFor(config, { store, runtime, provisioner, purgePages });
   const runner = new JobRunner(
     store,
     {
+      ...backupJobHandlers(backups, 3),
       'install.provision': (job) => provisioner.provision(job.target_id),
       'install.delete': (job) => provisioner.remove(job.target_id),
       'install.urls': async (job) => {
@@ -121,6 +126,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
         }
         return { type, pages_purged: pages, object_cache_flushed: objectCache };
       },
+      'domain.check_status': domainCheckHandler(store, config),
     },
     { concurrency: 2, pollMs: 100, maxAttempts: 3 },
     log,

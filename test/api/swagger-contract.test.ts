@@ -29,6 +29,12 @@ const KNOWN_EXTRA_CODES = [
   'DELETE /ssh_keys/{ssh_key_id} 404',
 ];
 
+/**
+ * Operations we serve beyond 1.6.7, from later versions of WP Engine's API (1.10+). Any other
+ * extra path is a mistake, and so is a listed one that disappears.
+ */
+const KNOWN_EXTRA_OPERATIONS = ['GET /installs/{install_id}/domains/check_status/{report_id}'];
+
 function isObject(value: Json | undefined): value is JsonObject {
   return (
     value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value)
@@ -171,8 +177,12 @@ describe('GET /v1/swagger against WP Engine swagger 1.6.7', () => {
     }
   });
 
-  it('has the same paths and methods', () => {
-    expect([...ourOps.keys()].sort()).toEqual([...contractOps.keys()].sort());
+  it('has the same paths and methods, and only the known later ones besides', () => {
+    const extras = [...ourOps.keys()].filter((k) => !contractOps.has(k));
+    expect(extras.sort()).toEqual([...KNOWN_EXTRA_OPERATIONS].sort());
+    expect([...ourOps.keys()].filter((k) => contractOps.has(k)).sort()).toEqual(
+      [...contractOps.keys()].sort(),
+    );
   });
 
   it('has the same operationIds', () => {
@@ -226,7 +236,9 @@ describe('GET /v1/swagger against WP Engine swagger 1.6.7', () => {
         expect(c?.op.security ?? [], key).toEqual([]);
       } else {
         expect(o.op.security, key).toEqual([{ basicAuth: [] }]);
-        expect(c?.op.security, key).toEqual([{ basicAuth: [] }]);
+        if (!KNOWN_EXTRA_OPERATIONS.includes(key)) {
+          expect(c?.op.security, key).toEqual([{ basicAuth: [] }]);
+        }
       }
     }
   });

@@ -5,6 +5,8 @@ import { isEmail } from '../shared/email.js';
 import { isUuid, newId, nowIso } from '../shared/ids.js';
 import { requiredName } from '../shared/text.js';
 import type { Store } from '../store.js';
+import type { JobRow } from '../jobs/jobs.repository.js';
+import type { InstallRow } from '../installs/installs.repository.js';
 import type { BackupRow } from './backups.repository.js';
 
 export interface NewBackup {
@@ -50,6 +52,8 @@ export class BackupsService {
         wordpress_version: null,
         created_at: nowIso(),
         completed_at: null,
+        size_bytes: null,
+        error: null,
       };
       await r.backups.insert(backup);
       await r.jobs.enqueue({
@@ -74,5 +78,84 @@ export class BackupsService {
     const backup = isUuid(id) ? await this.store.read.backups.findById(install.id, id) : undefined;
     if (backup === undefined) throw new NotFoundError('Backup');
     return backup;
+  }
+
+  /** The install's backups, newest first, for the operator's CLI. */
+  async listForOperator(
+    installNameOrId: string,
+  ): Promise<{ install: InstallRow; backups: BackupRow[] }> {
+    const install = await this.installs.findForOperator(installNameOrId);
+    return { install, backups: await this.store.read.backups.listForInstall(install.id) };
+  }
+
+  /** Any backup by id, for the operator's CLI (the install may have been deleted since). */
+  async findForOperator(id: string): Promise<BackupRow> {
+    const backup = isUuid(id) ? await this.store.read.backups.findAny(id) : undefined;
+    if (backup === undefined) throw new NotFoundError('Backup');
+    return backup;
+  }
+
+  /**
+   * Queues the restore of a completed backup onto a live install of the same account (the
+   * install it was taken of, or another one: a copy). The `backup.restore` job does the work.
+   */
+  async requestRestore(
+    installNameOrId: string,
+    backupId: string,
+  ): Promise<{ install: InstallRow; backup: BackupRow; job: JobRow }> {
+    const install = await this.installs.findForOperator(installNameOrId);
+    const backup = await this.findForOperator(backupId);
+    if (backup.account_id !== install.account_id) {
+      throw ValidationError.field(
+        'Backup',
+        'backup_id',
+        'invalid',
+        'a backup can be restored only onto an install of its own account',
+      );
+    }
+    if (backup.status !== 'completed') {
+      throw ValidationError.field(
+        'Backup',
+        'backup_id',
+        'invalid',
+        `backup ${backup.id} is ${backup.status}, not completed`,
+      );
+    }
+    const job = await this.store.transaction(async (r) => {
+      const queued = await r.jobs.enqueue({
+        accountId: install.account_id,
+        installId: install.id,
+        type: 'backup.restore',
+        targetId: install.id,
+        payload: { backup_id: backup.id },
+      });
+      await r.activity.record(
+        { accountId: install.account_id, label: 'cli' },
+        {
+          action: 'backup.restore',
+          targetType: 'install',
+          targetId: install.id,
+          details: { backup_id: backup.id, from_install_id: backup.install_id },
+        },
+      );
+      return queued;
+    });
+    return { install, backup, job };
+  }
+
+  /** Sets how many days an account keeps its backups (null: the server's default). */
+  async setRetention(accountId: string, days: number | null): Promise<void> {
+    if (days !== null && (!Number.isInteger(days) || days < 1 || days > 36500)) {
+      throw ValidationError.field(
+        'Account',
+        'backup_retention_days',
+        'invalid',
+        'retention must be a whole number of days from 1 to 36500',
+      );
+    }
+    await this.store.transaction(async (r) => {
+      if ((await r.accounts.findById(accountId)) === undefined) throw new NotFoundError('Account');
+      await r.backups.setRetentionDays(accountId, days);
+    });
   }
 }

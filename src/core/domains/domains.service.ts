@@ -6,6 +6,7 @@ import { throttleJob } from '../jobs/throttle.js';
 import { isUuid, newId, nowIso } from '../shared/ids.js';
 import type { Page, PageRequest } from '../shared/page.js';
 import type { Repositories, Store } from '../store.js';
+import { DOMAIN_CHECK_JOB, reportOfJob, type DomainStatusReport } from './domain-report.js';
 import type { DomainRow } from './domains.repository.js';
 import { isHostname, normalizeHostname } from './hostname.js';
 
@@ -205,6 +206,20 @@ export class DomainsService {
       await this.log(r, actor, 'domain.check_status', domain, { job_id: job.id });
       return job.id;
     });
+  }
+
+  /**
+   * The report of a check_status job on this install: `complete: false` while the job waits or
+   * runs. A report of another install, or of another account, is not found.
+   */
+  async getReport(actor: Actor, installId: string, reportId: string): Promise<DomainStatusReport> {
+    const r = this.store.read;
+    const install = await this.installs.find(r, actor, installId);
+    const job = isUuid(reportId) ? await r.jobs.findById(actor.accountId, reportId) : undefined;
+    if (job?.install_id !== install.id || job.type !== DOMAIN_CHECK_JOB) {
+      throw new NotFoundError('Report');
+    }
+    return reportOfJob(job, install.name);
   }
 
   private row(install: InstallRow, name: string, redirectId: string | null): DomainRow {

@@ -4,13 +4,20 @@ import { BULK_MAX } from '../../../core/domains/domains.service.js';
 import type { Services } from '../../../core/services.js';
 import { actorOf } from '../auth.js';
 import { envelope, pageOf } from '../pagination.js';
-import { presentDomain, presentDomainOrRedirect } from '../presenters.js';
+import {
+  presentDomain,
+  presentDomainOrRedirect,
+  presentDomainStatusReport,
+} from '../presenters.js';
 import { errors, NoContent, PageQuery, Paginated, Uuid } from '../schemas/common.js';
+import { DomainStatusReport } from '../schemas/domain-status.js';
 import { Domain, DomainOrRedirect } from '../schemas/models.js';
 
 const InstallParams = Type.Object({ install_id: Uuid });
 const DomainParams = Type.Object({ install_id: Uuid, domain_id: Uuid });
 const Name = Type.String({ maxLength: 1000 });
+// Any string: an id that is not a UUID names no report (404), as for WP Engine.
+const ReportParams = Type.Object({ install_id: Uuid, report_id: Type.String({ maxLength: 100 }) });
 
 export const domainRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -203,6 +210,33 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       const { install_id, domain_id } = request.params;
       const reportId = await services.domains.checkStatus(actorOf(request), install_id, domain_id);
       return reply.code(202).send({ report_id: reportId });
+    },
+  );
+
+  // Customer API 1.10+. The static `check_status` segment keeps this apart from
+  // /installs/:install_id/domains/:domain_id (find-my-way prefers static segments, and the paths
+  // differ in length anyway).
+  app.get(
+    '/installs/:install_id/domains/check_status/:report_id',
+    {
+      config,
+      schema: {
+        operationId: 'getDomainReportStatus',
+        tags: ['domain'],
+        summary: 'Retrieve a status report for a domain',
+        description:
+          'The report of a check_status request: `complete` is false until the check has run.',
+        params: ReportParams,
+        response: {
+          200: Type.Object({ report: DomainStatusReport }),
+          ...errors(401, 403, 404, 429, 500, 503),
+        },
+      },
+    },
+    async (request) => {
+      const { install_id, report_id } = request.params;
+      const report = await services.domains.getReport(actorOf(request), install_id, report_id);
+      return { report: presentDomainStatusReport(report) };
     },
   );
   return Promise.resolve();

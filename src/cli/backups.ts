@@ -1,0 +1,205 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { createApp, type App } from '../app.js';
+import type { BackupRow } from '../core/backups/backups.repository.js';
+import { backupManagerFor, type BackupManager } from '../runtime/backups/backups.js';
+import { createHosting } from '../runtime/hosting.js';
+import { releaseProvider } from '../runtime/release-provider.js';
+import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
+import { CliError } from './output.js';
+
+interface JsonFlags extends StoreFlags {
+  json?: boolean;
+}
+
+interface RestoreFlags extends JsonFlags {
+  direct?: boolean;
+  timeout?: string;
+}
+
+/** A backup whose checksums do not match: exit 1 with the problems on stderr. */
+export class BackupCheckError extends CliError {}
+
+async function withApp<T>(flags: StoreFlags, work: (app: App) => Promise<T>): Promise<T> {
+  const app = await createApp(configFrom({ ...flags }));
+  try {
+    return await work(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Verifying and pruning need only the store and the backups' storage, not PHP. */
+function offlineManager(app: App): BackupManager {
+  return backupManagerFor(app.config, {
+    store: app.store,
+    // Never called by verify or prune.
+    runtime: undefined as never,
+    provisioner: undefined as never,
+    purgePages: () => undefined,
+  });
+}
+
+function row(b: BackupRow): Record<string, unknown> {
+  return {
+    id: b.id,
+    status: b.status,
+    description: b.description,
+    created_at: b.created_at,
+    completed_at: b.completed_at,
+    wordpress_version: b.wordpress_version,
+    size_bytes: b.size_bytes === null ? null : Number(b.size_bytes),
+    error: b.error,
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function backupCommands(program: Command): void {
+  const backups = program.command('backups').description('list, verify and restore backups');
+
+  withStoreOptions(backups.command('list <install>'))
+    .description("list an install's backups, newest first")
+    .option('--json', 'print JSON')
+    .action(async (install: string, flags: JsonFlags) => {
+      await withApp(flags, async (app) => {
+        const found = await app.services.backups.listForOperator(install);
+        const rows = found.backups.map(row);
+        if (flags.json === true) {
+          console.log(JSON.stringify(rows));
+          return;
+        }
+        if (rows.length === 0) console.log(`install ${found.install.name} has no backups`);
+        for (const b of found.backups) {
+          const size = b.size_bytes === null ? '-' : `${Number(b.size_bytes)} B`;
+          console.log(
+            `${b.id}  ${b.status.padEnd(11)}  ${b.created_at}  ${size}  ${b.description}`,
+          );
+        }
+      });
+    });
+
+  withStoreOptions(backups.command('verify <backup>'))
+    .description('re-read every part and file of a backup and check every checksum')
+    .option('--json', 'print JSON')
+    .action(async (backupId: string, flags: JsonFlags) => {
+      await withApp(flags, async (app) => {
+        const backup = await app.services.backups.findForOperator(backupId);
+        const result = await offlineManager(app).verify(backup);
+        if (flags.json === true) {
+          console.log(
+            JSON.stringify({
+              id: backup.id,
+              ok: result.ok,
+              files: result.files,
+              bytes: result.bytes,
+              problems: result.problems,
+            }),
+          );
+        } else if (result.ok) {
+          console.log(
+            `backup ${backup.id} is intact: ${result.files} files and ${result.bytes} bytes of parts match their checksums`,
+          );
+        }
+        if (!result.ok) {
+          throw new BackupCheckError(
+            `backup ${backup.id} is corrupted:\n  ${result.problems.join('\n  ')}`,
+          );
+        }
+      });
+    });
+
+  withStoreOptions(backups.command('restore <install> <backup>'))
+    .description(
+      'restore a backup onto an install (its own or another of the same account); by default the running server does it and this waits',
+    )
+    .option(
+      '--direct',
+      'restore in this process instead of through the server (only while no server runs)',
+    )
+    .option('--timeout <seconds>', 'how long to wait for the server (default 600)', '600')
+    .option('--json', 'print JSON')
+    .action(async (install: string, backupId: string, flags: RestoreFlags) => {
+      const config = configFrom({ ...flags });
+      const app = await createApp(config);
+      try {
+        // A corrupted backup is refused here, before anything is queued or changed.
+        const backup = await app.services.backups.findForOperator(backupId);
+        const checked = await offlineManager(app).verify(backup);
+        if (!checked.ok) {
+          throw new BackupCheckError(
+            `backup ${backup.id} is corrupted, nothing was restored:\n  ${checked.problems.join('\n  ')}`,
+          );
+        }
+        let result: Record<string, unknown>;
+        if (flags.direct === true) {
+          const target = await app.services.installs.findForOperator(install);
+          const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
+          try {
+            const manager = backupManagerFor(config, {
+              store: app.store,
+              runtime: hosting.runtime,
+              provisioner: hosting.provisioner,
+              purgePages: () => undefined,
+            });
+            result = await manager.restore(target.id, backup.id);
+          } finally {
+            await hosting.close();
+          }
+        } else {
+          const queued = await app.services.backups.requestRestore(install, backup.id);
+          const deadline = Date.now() + Number(flags.timeout ?? '600') * 1000;
+          for (;;) {
+            const job = await app.store.read.jobs.findById(
+              queued.install.account_id,
+              queued.job.id,
+            );
+            if (job?.state === 'succeeded') {
+              result = JSON.parse(job.result ?? '{}') as Record<string, unknown>;
+              break;
+            }
+            if (job?.state === 'failed') {
+              throw new CliError(`restore failed: ${job.error ?? 'unknown error'}`);
+            }
+            if (Date.now() > deadline) {
+              throw new CliError(
+                `the restore job ${queued.job.id} has not finished (state ${job?.state ?? '?'}); is \`wpfleet serve\` running with jobs on? Use --direct when no server runs.`,
+              );
+            }
+            await sleep(250);
+          }
+        }
+        console.log(
+          flags.json === true
+            ? JSON.stringify(result)
+            : `restored backup ${backup.id} onto ${install}; safety backup ${String(result.safety_backup_id)}`,
+        );
+      } finally {
+        await app.close();
+      }
+    });
+
+  withStoreOptions(backups.command('prune'))
+    .description("remove finished backups older than their account's retention")
+    .option('--json', 'print JSON')
+    .action(async (flags: JsonFlags) => {
+      await withApp(flags, async (app) => {
+        const removed = await offlineManager(app).prune();
+        console.log(
+          flags.json === true ? JSON.stringify({ removed }) : `removed ${removed.length} backups`,
+        );
+      });
+    });
+
+  withStoreOptions(backups.command('retention <account> <days>'))
+    .description("set how many days an account's backups are kept (`default`: the server's)")
+    .action(async (account: string, days: string, flags: StoreFlags) => {
+      await withApp(flags, async (app) => {
+        const value = days === 'default' ? null : Number(days);
+        await app.services.backups.setRetention(account, value);
+        console.log(
+          `account ${account} keeps backups ${value === null ? `${app.config.backups.retentionDays} days (the default)` : `${value} days`}`,
+        );
+      });
+    });
+}
