@@ -9,10 +9,36 @@ export interface LoadResult {
   p99ms: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length));
   return sorted[i] ?? Number.NaN;
+}
+
+export interface Summary {
+  n: number;
+  min: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Count, min, p50, p99 and max of a set of samples (in any unit). */
+export function summarize(samples: number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    min: sorted[0] ?? Number.NaN,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+
+/** `p50 … p99 … (min … max …, n)` in milliseconds. */
+export function formatMs(s: Summary): string {
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  return `p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  (min ${ms(s.min)}, max ${ms(s.max)}, n=${s.n})`;
 }
 
 function get(
@@ -37,20 +63,17 @@ function get(
   });
 }
 
-/**
- * A closed loop over keep-alive connections: each of `connections` workers sends its next
- * request as soon as the previous answer is read, until `durationMs` has passed.
- */
-export async function runLoad(
+/** One closed-loop run; its latencies are pushed onto `latencies`. */
+async function loadSlice(
   base: string,
   nextPath: () => string,
   headers: Record<string, string>,
   connections: number,
   durationMs: number,
-): Promise<LoadResult> {
+  latencies: number[],
+): Promise<{ errors: number; seconds: number }> {
   const url = new URL(base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const latencies: number[] = [];
   let errors = 0;
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(durationMs) * 1_000_000n;
@@ -66,6 +89,10 @@ export async function runLoad(
   await Promise.all(Array.from({ length: connections }, worker));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();
+  return { errors, seconds };
+}
+
+function result(latencies: number[], errors: number, seconds: number): LoadResult {
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
@@ -75,6 +102,64 @@ export async function runLoad(
     p50ms: percentile(latencies, 50),
     p99ms: percentile(latencies, 99),
   };
+}
+
+/**
+ * A closed loop over keep-alive connections: each of `connections` workers sends its next
+ * request as soon as the previous answer is read, until `durationMs` has passed.
+ */
+export async function runLoad(
+  base: string,
+  nextPath: () => string,
+  headers: Record<string, string>,
+  connections: number,
+  durationMs: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const { errors, seconds } = await loadSlice(
+    base,
+    nextPath,
+    headers,
+    connections,
+    durationMs,
+    latencies,
+  );
+  return result(latencies, errors, seconds);
+}
+
+export interface LoadTarget {
+  base: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * `runLoad` on several targets taking turns, `slices` times `sliceMs` each, so that all of them
+ * see the same machine (never at the same time) even when its load changes during the run.
+ */
+export async function runLoadInTurns(
+  targets: LoadTarget[],
+  connections: number,
+  sliceMs: number,
+  slices: number,
+): Promise<LoadResult[]> {
+  const runs = targets.map(() => ({ latencies: [] as number[], errors: 0, seconds: 0 }));
+  for (let i = 0; i < slices; i++) {
+    for (const [t, target] of targets.entries()) {
+      const run = runs[t];
+      if (run === undefined) continue;
+      const r = await loadSlice(
+        target.base,
+        () => '/',
+        target.headers,
+        connections,
+        sliceMs,
+        run.latencies,
+      );
+      run.errors += r.errors;
+      run.seconds += r.seconds;
+    }
+  }
+  return runs.map((r) => result(r.latencies, r.errors, r.seconds));
 }
 
 export function formatLoad(label: string, r: LoadResult): string {

@@ -1,3 +1,5 @@
+import { phpScriptPreamble } from '../php/script-preamble.js';
+
 /** A URL rewrite to run inside an install's WordPress after restoring another install's backup. */
 export interface SearchReplaceInput {
   /** The install's address (`http://host:port`), as WordPress must see the request. */
@@ -14,17 +16,7 @@ export interface SearchReplaceInput {
  * Prints one JSON line of counts.
  */
 export function searchReplaceScript(input: SearchReplaceInput): string {
-  const payload = Buffer.from(JSON.stringify(input)).toString('base64');
-  return `<?php
-$in = json_decode(base64_decode('${payload}'), true);
-$u = parse_url($in['url']);
-$_SERVER['HTTP_HOST'] = $u['host'] . (isset($u['port']) ? ':' . $u['port'] : '');
-$_SERVER['SERVER_NAME'] = $u['host'];
-$_SERVER['SERVER_PORT'] = isset($u['port']) ? $u['port'] : 80;
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['SCRIPT_NAME'] = $_SERVER['PHP_SELF'] = '/index.php';
-unset($_SERVER['HTTPS']);
-require '/wordpress/wp-load.php';
+  return `${phpScriptPreamble(input)}require '/wordpress/wp-load.php';
 global $wpdb;
 
 function wpfleet_json_form($s) {

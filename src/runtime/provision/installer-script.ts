@@ -1,3 +1,4 @@
+import { phpScriptPreamble } from '../php/script-preamble.js';
 /** What WordPress's own installer is given for one install. */
 export interface InstallerInput {
   title: string;
@@ -14,18 +15,7 @@ export interface InstallerInput {
  * reach the site over HTTP. Safe to run again after a crash.
  */
 export function installerScript(input: InstallerInput): string {
-  const payload = Buffer.from(JSON.stringify(input)).toString('base64');
-  return `<?php
-$in = json_decode(base64_decode('${payload}'), true);
-// WordPress guesses URLs (post GUIDs among them) from the request: make it the install's.
-$u = parse_url($in['url']);
-$_SERVER['HTTP_HOST'] = $u['host'] . (isset($u['port']) ? ':' . $u['port'] : '');
-$_SERVER['SERVER_NAME'] = $u['host'];
-$_SERVER['SERVER_PORT'] = isset($u['port']) ? $u['port'] : 80;
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['SCRIPT_NAME'] = $_SERVER['PHP_SELF'] = '/index.php';
-unset($_SERVER['HTTPS']);
-define('WP_INSTALLING', true);
+  return `${phpScriptPreamble(input)}define('WP_INSTALLING', true);
 require '/wordpress/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 if (!is_blog_installed()) {

@@ -132,7 +132,7 @@ export class Provisioner {
 
     // 2. The install's own files.
     const layout = siteLayout(this.deps.dataDir, install.id);
-    writeSiteFiles(layout, {
+    await writeSiteFiles(layout, {
       releaseDir: this.deps.releases.dir(version),
       sqlitePluginDir: mysql === null ? await this.deps.releases.sqlitePlugin() : null,
       agentFile: this.deps.agentFile,
@@ -233,7 +233,7 @@ export class Provisioner {
    */
   async remove(installId: string): Promise<Record<string, unknown>> {
     await this.deps.runtime.unload(installId);
-    removeSiteFiles(siteLayout(this.deps.dataDir, installId));
+    await removeSiteFiles(siteLayout(this.deps.dataDir, installId));
     const install = await this.deps.store.read.installs.findAny(installId);
     const mysql = install === undefined ? null : this.mysqlOf(install);
     if (mysql !== null) await mysql.admin.drop(mysql.db);

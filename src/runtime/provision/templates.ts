@@ -56,7 +56,7 @@ export class SqliteTemplates {
     const id = `template-${version}-${randomBytes(4).toString('hex')}`;
     const layout = siteLayout(path.join(this.deps.dataDir, 'templates', 'build'), id);
     try {
-      writeSiteFiles(layout, {
+      await writeSiteFiles(layout, {
         releaseDir,
         sqlitePluginDir: await this.deps.sqlitePlugin(),
         agentFile: this.deps.agentFile,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -33,39 +34,39 @@ export interface SiteFilesInput {
 /**
  * Writes the install's files. Built in a temporary folder and renamed into place, so a crash
  * leaves either nothing or the whole tree, and running it again after a crash starts clean.
+ * Asynchronous throughout: copying a few megabytes must not stall the server's event loop.
  */
-export function writeSiteFiles(layout: SiteLayout, input: SiteFilesInput): void {
+export async function writeSiteFiles(layout: SiteLayout, input: SiteFilesInput): Promise<void> {
   if (fs.existsSync(layout.configFile)) return;
   const tmp = `${layout.dir}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp, { recursive: true });
   const content = path.join(tmp, 'wp-content');
-  fs.cpSync(path.join(input.releaseDir, 'wp-content'), content, { recursive: true });
-  fs.mkdirSync(path.join(content, 'mu-plugins'), { recursive: true });
-  fs.mkdirSync(path.join(content, 'uploads'), { recursive: true });
-  fs.copyFileSync(input.agentFile, path.join(content, 'mu-plugins', 'wpfleet-agent.php'));
+  await fsp.cp(path.join(input.releaseDir, 'wp-content'), content, { recursive: true });
+  await fsp.mkdir(path.join(content, 'mu-plugins'), { recursive: true });
+  await fsp.mkdir(path.join(content, 'uploads'), { recursive: true });
+  await fsp.copyFile(input.agentFile, path.join(content, 'mu-plugins', 'wpfleet-agent.php'));
   if (input.sqlitePluginDir !== null) {
     const plugin = path.join(content, 'plugins', 'sqlite-database-integration');
-    fs.cpSync(input.sqlitePluginDir, plugin, { recursive: true });
-    const dropIn = fs
-      .readFileSync(path.join(plugin, 'db.copy'), 'utf8')
+    await fsp.cp(input.sqlitePluginDir, plugin, { recursive: true });
+    const dropIn = (await fsp.readFile(path.join(plugin, 'db.copy'), 'utf8'))
       .replace(
         '{SQLITE_IMPLEMENTATION_FOLDER_PATH}',
         '/wordpress/wp-content/plugins/sqlite-database-integration',
       )
       .replace('{SQLITE_PLUGIN}', 'sqlite-database-integration/load.php');
-    fs.writeFileSync(path.join(content, 'db.php'), dropIn);
-    fs.mkdirSync(path.join(content, 'database'), { recursive: true });
+    await fsp.writeFile(path.join(content, 'db.php'), dropIn);
+    await fsp.mkdir(path.join(content, 'database'), { recursive: true });
   }
-  fs.writeFileSync(path.join(tmp, 'wp-config.php'), input.wpConfig, { mode: 0o600 });
-  fs.rmSync(layout.dir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(layout.dir), { recursive: true });
-  fs.renameSync(tmp, layout.dir);
+  await fsp.writeFile(path.join(tmp, 'wp-config.php'), input.wpConfig, { mode: 0o600 });
+  await fsp.rm(layout.dir, { recursive: true, force: true });
+  await fsp.mkdir(path.dirname(layout.dir), { recursive: true });
+  await fsp.rename(tmp, layout.dir);
 }
 
-export function removeSiteFiles(layout: SiteLayout): void {
-  fs.rmSync(`${layout.dir}.tmp`, { recursive: true, force: true });
-  fs.rmSync(layout.dir, { recursive: true, force: true });
+export async function removeSiteFiles(layout: SiteLayout): Promise<void> {
+  await fsp.rm(`${layout.dir}.tmp`, { recursive: true, force: true });
+  await fsp.rm(layout.dir, { recursive: true, force: true });
 }
 
 /** Bytes on disk under a folder, for the disk-per-install figure. */
