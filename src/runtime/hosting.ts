@@ -6,6 +6,7 @@ import { Edge } from '../edge/edge.js';
 import { JobRunner } from '../jobs/runner.js';
 import { backupJobHandlers, backupManagerFor } from './backups/backups.js';
 import { MysqlAdmin } from './databases/mysql-admin.js';
+import { siteJobHandlers } from './site-jobs.js';
 import { domainCheckHandler } from './domain-check/handler.js';
 import { WasmRuntime } from './php/wasm/pool.js';
 import type { PhpRuntime } from './php/types.js';
@@ -13,6 +14,9 @@ import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision
 
 /** The agent mu-plugin, shipped in the package beside src/ and dist/. */
 export const AGENT_FILE = fileURLToPath(new URL('../../agent/wpfleet-agent.php', import.meta.url));
+
+/** Attempts a job gets before it fails for good (the backup handler marks its backup then). */
+const JOB_ATTEMPTS = 3;
 
 export interface Hosting {
   runtime: PhpRuntime;
@@ -98,37 +102,13 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   const runner = new JobRunner(
     store,
     {
-      ...backupJobHandlers(backups, 3),
+      ...backupJobHandlers(backups, JOB_ATTEMPTS),
       'install.provision': (job) => provisioner.provision(job.target_id),
       'install.delete': (job) => provisioner.remove(job.target_id),
-      'install.urls': async (job) => {
-        const install = await store.read.installs.findAny(job.target_id);
-        if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
-          return { skipped: 'install not running' };
-        }
-        const primary =
-          (await store.read.domains.findPrimary(install.id))?.name ?? provisioner.cname(install);
-        const url = address.origin(primary);
-        const urls = await provisioner.agentFor(install).setUrls(url, url);
-        edge.purgePages(install.id);
-        return { ...urls };
-      },
-      'cache.purge': async (job) => {
-        // No CDN yet: `cdn` purges what we have, the page cache and the object cache.
-        const type = (JSON.parse(job.payload) as { type?: string }).type ?? 'page';
-        const pages = type === 'object' ? 0 : edge.purgePages(job.target_id);
-        let objectCache = false;
-        if (type !== 'page') {
-          const install = await store.read.installs.findAny(job.target_id);
-          if (install !== undefined && install.wp_version !== null) {
-            objectCache = await provisioner.agentFor(install).flushObjectCache();
-          }
-        }
-        return { type, pages_purged: pages, object_cache_flushed: objectCache };
-      },
+      ...siteJobHandlers({ store, provisioner, edge, address }),
       'domain.check_status': domainCheckHandler(store, config),
     },
-    { concurrency: 2, pollMs: 100, maxAttempts: 3 },
+    { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },
     log,
   );
 

@@ -1,0 +1,48 @@
+import type { JobHandler } from '../jobs/runner.js';
+import type { Store } from '../core/store.js';
+import type { Edge } from '../edge/edge.js';
+import type { EdgeAddress, Provisioner } from './provision/provisioner.js';
+
+export interface SiteJobDeps {
+  store: Store;
+  provisioner: Provisioner;
+  edge: Edge;
+  address: EdgeAddress;
+}
+
+/** Jobs that act on a running install: its URLs after a primary domain change, cache purges. */
+export function siteJobHandlers({
+  store,
+  provisioner,
+  edge,
+  address,
+}: SiteJobDeps): Record<string, JobHandler> {
+  return {
+    // Points WordPress's home and siteurl at the install's primary domain (or its cname).
+    'install.urls': async (job) => {
+      const install = await store.read.installs.findAny(job.target_id);
+      if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
+        return { skipped: 'install not running' };
+      }
+      const primary =
+        (await store.read.domains.findPrimary(install.id))?.name ?? provisioner.cname(install);
+      const url = address.origin(primary);
+      const urls = await provisioner.agentFor(install).setUrls(url, url);
+      edge.purgePages(install.id);
+      return { ...urls };
+    },
+    // No CDN yet: `cdn` purges what there is, the page cache and the object cache.
+    'cache.purge': async (job) => {
+      const type = (JSON.parse(job.payload) as { type?: string }).type ?? 'page';
+      const pages = type === 'object' ? 0 : edge.purgePages(job.target_id);
+      let objectCache = false;
+      if (type !== 'page') {
+        const install = await store.read.installs.findAny(job.target_id);
+        if (install !== undefined && install.wp_version !== null) {
+          objectCache = await provisioner.agentFor(install).flushObjectCache();
+        }
+      }
+      return { type, pages_purged: pages, object_cache_flushed: objectCache };
+    },
+  };
+}
