@@ -1,10 +1,6 @@
-import { createNodeFsMountHandler, loadNodeRuntime } from '@php-wasm/node';
-import {
-  PHP,
-  PHPRequestHandler,
-  setPhpIniEntries,
-  type SupportedPHPVersion,
-} from '@php-wasm/universal';
+import { loadNodeRuntime } from '@php-wasm/node';
+import { PHP, type PHPRequestHandler, type SupportedPHPVersion } from '@php-wasm/universal';
+import { mountInstall, mountRelease } from '../../src/runtime/php/wasm/php-site.js';
 import { since } from './http.js';
 
 export interface BareSite {
@@ -24,8 +20,8 @@ export interface BarePhp {
 }
 
 /**
- * A bare `PHPRequestHandler` in this process serving an install's files, mounted and set up as
- * src/runtime/php/wasm/worker.ts does, with no thread, queue or HTTP in between: what serving
+ * A bare `PHPRequestHandler` in this process serving an install's files, mounted and set up by
+ * the same code as the server's workers (src/runtime/php/wasm/php-site.ts), with no thread, queue or HTTP in between: what serving
  * a page costs php-wasm itself.
  */
 export async function bootBarePhp(site: BareSite): Promise<BarePhp> {
@@ -34,32 +30,14 @@ export async function bootBarePhp(site: BareSite): Promise<BarePhp> {
     emscriptenOptions: { processId: 1 },
   });
   const php = new PHP(runtime);
+  let handler: PHPRequestHandler;
   try {
-    await php.mount('/wordpress', createNodeFsMountHandler(site.releaseDir));
-    await php.mount('/wordpress/wp-content', createNodeFsMountHandler(site.contentDir));
-    await php.mount('/wp-config.php', createNodeFsMountHandler(site.configFile));
-    await setPhpIniEntries(php, {
-      'opcache.enable': '1',
-      'opcache.validate_timestamps': '1',
-      'opcache.revalidate_freq': '2',
-      memory_limit: '256M',
-      max_execution_time: '60',
-      display_errors: '0',
-      log_errors: '1',
-      error_log: '/tmp/php-errors.log',
-    });
+    await mountRelease(php, site.releaseDir);
+    handler = await mountInstall(php, site);
   } catch (err) {
     php.exit();
     throw err;
   }
-  php.chdir('/wordpress');
-  const handler = new PHPRequestHandler({
-    php,
-    documentRoot: '/wordpress',
-    absoluteUrl: site.absoluteUrl,
-    cookieStore: false,
-    getFileNotFoundAction: () => ({ type: 'internal-redirect', uri: '/index.php' }),
-  });
   return {
     bootMs: since(t0),
     async request(path, headers) {

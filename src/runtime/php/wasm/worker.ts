@@ -1,21 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createNodeFsMountHandler, loadNodeRuntime } from '@php-wasm/node';
-import {
-  PHP,
-  PHPRequestHandler,
-  setPhpIniEntries,
-  type SupportedPHPVersion,
-} from '@php-wasm/universal';
-import type { SiteMount } from '../types.js';
+import { loadNodeRuntime } from '@php-wasm/node';
+import { PHP, type PHPRequestHandler, type SupportedPHPVersion } from '@php-wasm/universal';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
+import { mountInstall, mountRelease } from './php-site.js';
 
 /**
  * One PHP instance serving one install, in its own thread so that booting and running WordPress
  * never blocks the server's event loop.
- *
- * Layout inside PHP: the release's core at /wordpress (read-only by convention), the install's
- * wp-content mounted over /wordpress/wp-content, and its wp-config.php at /wp-config.php, where
- * WordPress looks one level above ABSPATH. Nothing of one install is visible to another.
+ * Its layout is php-site.ts's: nothing of one install is visible to another.
  *
  * A spare boots with the release alone and compiles its core into opcache, then waits to be
  * assigned an install: a new install's first request then costs neither the boot nor compiling
@@ -44,34 +36,8 @@ async function boot(): Promise<PHP> {
     emscriptenOptions: { processId },
   });
   const php = new PHP(runtime);
-  await php.mount('/wordpress', createNodeFsMountHandler(base.releaseDir));
-  await setPhpIniEntries(php, {
-    'opcache.enable': '1',
-    'opcache.enable_cli': '1',
-    'opcache.validate_timestamps': '1',
-    'opcache.revalidate_freq': '2',
-    memory_limit: '256M',
-    max_execution_time: '60',
-    display_errors: '0',
-    log_errors: '1',
-    error_log: '/tmp/php-errors.log',
-  });
-  php.chdir('/wordpress');
+  await mountRelease(php, base.releaseDir);
   return php;
-}
-
-async function assign(php: PHP, site: SiteMount): Promise<PHPRequestHandler> {
-  await php.mount('/wordpress/wp-content', createNodeFsMountHandler(site.contentDir));
-  await php.mount('/wp-config.php', createNodeFsMountHandler(site.configFile));
-  return new PHPRequestHandler({
-    php,
-    documentRoot: '/wordpress',
-    absoluteUrl: site.absoluteUrl,
-    // Visitors share this handler: it must never carry one visitor's cookies to the next.
-    cookieStore: false,
-    // Pretty permalinks: what is not a file goes to WordPress's front controller.
-    getFileNotFoundAction: () => ({ type: 'internal-redirect', uri: '/index.php' }),
-  });
 }
 
 async function main(): Promise<void> {
@@ -79,7 +45,7 @@ async function main(): Promise<void> {
   let handler: PHPRequestHandler | null = null;
   try {
     php = await boot();
-    if (initialSite !== null) handler = await assign(php, initialSite);
+    if (initialSite !== null) handler = await mountInstall(php, initialSite);
   } catch (err) {
     send({ kind: 'boot-failed', message: err instanceof Error ? err.message : String(err) });
     return;
@@ -104,7 +70,7 @@ async function main(): Promise<void> {
   async function handle(message: ToWorker): Promise<void> {
     try {
       if (message.kind === 'assign') {
-        handler = await assign(php, message.site);
+        handler = await mountInstall(php, message.site);
         send({ kind: 'assigned', id: message.id });
       } else if (message.kind === 'request') {
         if (handler === null) throw new Error('a spare PHP was sent a request before an install');
