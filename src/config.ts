@@ -47,6 +47,18 @@ export interface Config {
   publicAddresses: string[];
   /** DNS servers the domain check asks (`ip` or `ip:port`, `[v6]:port`); empty: the system's. */
   dnsServers: string[];
+  mail: MailConfig;
+}
+
+/** How notification e-mails (a backup completed or failed) leave the platform. */
+export interface MailConfig {
+  /**
+   * `smtp://user:password@host:port` (STARTTLS when the server offers it) or `smtps://…`
+   * (implicit TLS); null when unset, and messages are then written to the log instead.
+   */
+  smtpUrl: string | null;
+  /** The From address: `address` or `Name <address>`; default `wpfleet@<base domain>`. */
+  from: string;
 }
 
 export interface BackupsConfig {
@@ -223,6 +235,38 @@ function dnsServers(raw: string | undefined): string[] {
   return list;
 }
 
+/** `smtp://…` or `smtps://…` with a host; the value is never echoed, as it holds a password. */
+function smtpUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      'WPFLEET_SMTP_URL',
+      'expected smtp://user:password@host:port or smtps://…',
+    );
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ConfigError('WPFLEET_SMTP_URL', `${url.protocol} is not smtp: or smtps:`);
+  }
+  if (url.hostname === '') throw new ConfigError('WPFLEET_SMTP_URL', 'the URL names no host');
+  return raw.trim();
+}
+
+const ADDRESS = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,255}$/;
+
+/** `address` or `Display Name <address>`, on one line. */
+function mailFrom(raw: string | undefined, baseDomain: string): string {
+  if (raw === undefined || raw.trim() === '') return `wpfleet@${baseDomain}`;
+  const value = raw.trim();
+  const named = /^[^<>\r\n]*<([^<>]+)>$/.exec(value);
+  if (!ADDRESS.test(named?.[1] ?? value)) {
+    throw new ConfigError('WPFLEET_MAIL_FROM', `"${value}" is not an address or Name <address>`);
+  }
+  return value;
+}
+
 /**
  * Reads every setting once, from flags first and then the environment, and refuses the first
  * bad one with a ConfigError naming it. Nothing else in the program reads process.env.
@@ -317,6 +361,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     },
     publicAddresses: publicAddresses(env.WPFLEET_PUBLIC_ADDRESSES),
     dnsServers: dnsServers(env.WPFLEET_DNS_SERVERS),
+    mail: {
+      smtpUrl: smtpUrl(env.WPFLEET_SMTP_URL),
+      from: mailFrom(env.WPFLEET_MAIL_FROM, baseDomain),
+    },
     backups: {
       retentionDays: integer(
         'WPFLEET_BACKUP_RETENTION_DAYS',

@@ -102,6 +102,43 @@ describe('loadConfig', () => {
     expect(loadConfig({ databaseUrl: url }, {}).database).toEqual({ kind: 'postgres', url });
   });
 
+  it('logs notification e-mails from wpfleet@<base domain> unless SMTP is set', () => {
+    expect(loadConfig({}, {}).mail).toEqual({ smtpUrl: null, from: 'wpfleet@localhost' });
+    expect(loadConfig({ baseDomain: 'hosting.example.com' }, {}).mail.from).toBe(
+      'wpfleet@hosting.example.com',
+    );
+    expect(loadConfig({}, { WPFLEET_SMTP_URL: ' ', WPFLEET_MAIL_FROM: '' }).mail).toEqual({
+      smtpUrl: null,
+      from: 'wpfleet@localhost',
+    });
+  });
+
+  it('reads the SMTP URL and the From address', () => {
+    const mail = loadConfig(
+      {},
+      {
+        WPFLEET_SMTP_URL: 'smtps://relay%40example.com:s3cr%2Ft@mail.example.com:465',
+        WPFLEET_MAIL_FROM: 'Fleet backups <backups@example.com>',
+      },
+    ).mail;
+    expect(mail).toEqual({
+      smtpUrl: 'smtps://relay%40example.com:s3cr%2Ft@mail.example.com:465',
+      from: 'Fleet backups <backups@example.com>',
+    });
+    expect(loadConfig({}, { WPFLEET_SMTP_URL: 'smtp://127.0.0.1:2525' }).mail.smtpUrl).toBe(
+      'smtp://127.0.0.1:2525',
+    );
+    expect(loadConfig({}, { WPFLEET_MAIL_FROM: 'ops@example.com' }).mail.from).toBe(
+      'ops@example.com',
+    );
+  });
+
+  it('never repeats the SMTP URL, which holds a password, in its error', () => {
+    const err = configError({}, { WPFLEET_SMTP_URL: 'http://user:hunter2@mail.example.com' });
+    expect(err.setting).toBe('WPFLEET_SMTP_URL');
+    expect(err.message).not.toContain('hunter2');
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ data: '/d' }, { DATABASE_URL: '' }).database.kind).toBe('sqlite');
   });
@@ -140,6 +177,32 @@ describe('loadConfig', () => {
       ],
       ['an unknown PHP version', {}, { WPFLEET_PHP_VERSION: '5.6' }, 'WPFLEET_PHP_VERSION'],
       ['an unknown log level', {}, { WPFLEET_LOG_LEVEL: 'loud' }, 'WPFLEET_LOG_LEVEL'],
+      [
+        'an SMTP URL that is not a URL',
+        {},
+        { WPFLEET_SMTP_URL: 'mail.example.com' },
+        'WPFLEET_SMTP_URL',
+      ],
+      [
+        'an SMTP URL of another scheme',
+        {},
+        { WPFLEET_SMTP_URL: 'http://mail.example.com' },
+        'WPFLEET_SMTP_URL',
+      ],
+      ['an SMTP URL without a host', {}, { WPFLEET_SMTP_URL: 'smtp:relay' }, 'WPFLEET_SMTP_URL'],
+      ['a From that is no address', {}, { WPFLEET_MAIL_FROM: 'backups' }, 'WPFLEET_MAIL_FROM'],
+      [
+        'a From with a bad address',
+        {},
+        { WPFLEET_MAIL_FROM: 'Fleet <a b@c>' },
+        'WPFLEET_MAIL_FROM',
+      ],
+      [
+        'a From spread over two lines',
+        {},
+        { WPFLEET_MAIL_FROM: 'Fleet\r\nBcc: x@y.z <a@b.c>' },
+        'WPFLEET_MAIL_FROM',
+      ],
     ] satisfies [string, ConfigFlags, NodeJS.ProcessEnv, string][])(
       '%s',
       (_label, flags, env, setting) => {
