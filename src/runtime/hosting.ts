@@ -6,6 +6,8 @@ import { Edge } from '../edge/edge.js';
 import { JobRunner } from '../jobs/runner.js';
 import { backupJobHandlers, backupManagerFor } from './backups/backups.js';
 import { MysqlAdmin } from './databases/mysql-admin.js';
+import { backupNotifier } from './notifications/backup-notifier.js';
+import { mailerFor } from './notifications/mailer.js';
 import { siteJobHandlers } from './site-jobs.js';
 import { domainCheckHandler } from './domain-check/handler.js';
 import { WasmRuntime } from './php/wasm/pool.js';
@@ -98,13 +100,14 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     log,
   });
   const purgePages = (installId: string): void => void edge.purgePages(installId);
-  const backups = backupManagerFor(config, { store, runtime, provisioner, purgePages });
+  const notify = backupNotifier({ store, mailer: mailerFor(config.mail, log), log });
+  const backups = backupManagerFor(config, { store, runtime, provisioner, purgePages, notify });
   const runner = new JobRunner(
     store,
     {
       ...backupJobHandlers(backups, JOB_ATTEMPTS),
-      'install.provision': (job) => provisioner.provision(job.target_id),
-      'install.delete': (job) => provisioner.remove(job.target_id),
+      'install.provision': (job, steps) => provisioner.provision(job.target_id, steps),
+      'install.delete': (job, steps) => provisioner.remove(job.target_id, steps),
       ...siteJobHandlers({ store, provisioner, edge, address }),
       'domain.check_status': domainCheckHandler(store, config),
     },

@@ -37,6 +37,11 @@ export interface Hosted {
   api<T>(method: string, p: string, body?: unknown): Promise<ApiResult<T>>;
   /** Polls the API until the install is active (a release, the installer and a boot). */
   waitActive(id: string, timeoutMs?: number): Promise<HostedInstall>;
+  /**
+   * Stops `serve` (if it still runs) and starts it again on the same store and port, with `env`
+   * added (e.g. WPFLEET_CRASH_AT); `serve` is the new process afterwards.
+   */
+  restart(env?: Record<string, string>): Promise<ServeProcess>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +88,12 @@ export async function startHosted(env: Record<string, string> = {}): Promise<Hos
     await serve.stop();
     await store.dispose();
   };
+  const port = new URL(serve.url).port;
+  const restart = async (extra: Record<string, string> = {}): Promise<ServeProcess> => {
+    await serve.stop();
+    serve = await startServe({ ...store.env, ...extra }, ['--port', port]);
+    return serve;
+  };
 
   let accountId: string;
   try {
@@ -95,8 +106,10 @@ export async function startHosted(env: Record<string, string> = {}): Promise<Hos
 
   return {
     store,
-    serve,
-    port: new URL(serve.url).port,
+    get serve() {
+      return serve;
+    },
+    port,
     auth,
     accountId,
     api,
@@ -110,6 +123,7 @@ export async function startHosted(env: Record<string, string> = {}): Promise<Hos
         timeoutMs,
         500,
       ),
+    restart,
     stop,
   };
 }

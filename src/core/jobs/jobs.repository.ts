@@ -149,6 +149,16 @@ export class JobsRepository {
       .execute();
   }
 
+  /** What a running job has done so far (src/jobs/steps.ts), kept in `result` until it ends. */
+  async saveSteps(id: string, steps: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ result: steps, updated_at: now })
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
   /** Jobs left running by a process that died are queued again; their steps are idempotent. */
   async requeueRunning(now: string): Promise<number> {
     const result = await this.db

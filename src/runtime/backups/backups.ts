@@ -6,6 +6,8 @@ import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { JobRow } from '../../core/jobs/jobs.repository.js';
 import { newId, nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
+import { FinalJobError, type JobType } from '../../jobs/runner.js';
+import { JobSteps } from '../../jobs/steps.js';
 import type { PhpRuntime } from '../php/types.js';
 import type { Provisioner } from '../provision/provisioner.js';
 import { diskUsage, siteLayout } from '../sites/site-files.js';
@@ -27,6 +29,7 @@ import {
   type BackupManifest,
   type ManifestPart,
 } from './manifest.js';
+import { setMaintenanceFlag } from './maintenance.js';
 import { searchReplaceScript } from './search-replace.js';
 import { fitsOnDisk, LocalBackupStorage, type BackupStorage } from './storage.js';
 
@@ -44,6 +47,8 @@ export interface BackupManagerDeps {
   /** Empties the install's page cache (the edge's, in the serving process). */
   purgePages(installId: string): void;
   storage?: BackupStorage;
+  /** Tells the backup's notification e-mails it completed or failed; must never reject. */
+  notify?(backupId: string): Promise<void>;
 }
 
 /** A backup that must not be retried: it would not fit, or the install is gone. */
@@ -65,6 +70,29 @@ export class BackupCorruptError extends Error {
 
 const SQLITE_FILE = path.join('database', '.ht.sqlite');
 
+/** An install that has WordPress installed and is not deleted: one that can be backed up. */
+type RunningInstall = InstallRow & { wp_version: string; table_prefix: string };
+
+function isRunning(install: InstallRow | undefined): install is RunningInstall {
+  return (
+    install !== undefined &&
+    install.deleted_at === null &&
+    install.wp_version !== null &&
+    install.table_prefix !== null
+  );
+}
+
+/** The backup a `backup.restore` job restores. */
+function restoredBackupId(job: JobRow): string {
+  return (JSON.parse(job.payload) as { backup_id?: string }).backup_id ?? '';
+}
+
+/** The safety backup a restore recorded in an earlier attempt, if any. */
+function recordedSafety(steps: JobSteps): string | undefined {
+  const id = steps.get('restore.safety-started')?.safety_backup_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -82,22 +110,29 @@ export class BackupManager {
   }
 
   /** The `backup.create` job: runs a requested backup, marking it in_progress, then done. */
-  async runJob(job: JobRow, maxAttempts: number): Promise<Record<string, unknown>> {
+  async runJob(
+    job: JobRow,
+    maxAttempts: number,
+    steps: JobSteps = JobSteps.untracked(this.deps.store),
+  ): Promise<Record<string, unknown>> {
     const backup = await this.deps.store.read.backups.findAny(job.target_id);
     if (backup === undefined) return { skipped: 'backup not found' };
     if (backup.status === 'completed' || backup.status === 'failed') {
       return { skipped: `backup already ${backup.status}` };
     }
     try {
-      const result = await this.take(backup);
+      const result = await this.take(backup, steps);
+      await this.deps.notify?.(backup.id);
       await this.prune();
       return result;
     } catch (err) {
       const refused = err instanceof BackupRefusedError;
       if (refused || job.attempts >= maxAttempts) {
+        await this.storage.remove({ installId: backup.install_id, backupId: backup.id });
         await this.deps.store.transaction((r) =>
           r.backups.setStatus(backup.id, 'failed', { error: message(err).slice(0, 2000) }),
         );
+        await this.deps.notify?.(backup.id);
       }
       // A refusal is final: the backup is `failed` with its reason, and retrying cannot help.
       if (refused) return { status: 'failed', error: message(err) };
@@ -105,20 +140,29 @@ export class BackupManager {
     }
   }
 
+  /** Fails the backup of a job that restarts interrupted on every attempt, leaving no parts. */
+  async abandonBackup(job: JobRow, reason: string): Promise<void> {
+    const backup = await this.deps.store.read.backups.findAny(job.target_id);
+    if (backup === undefined || backup.status === 'completed' || backup.status === 'failed') return;
+    await this.storage.remove({ installId: backup.install_id, backupId: backup.id });
+    await this.deps.store.transaction((r) =>
+      r.backups.setStatus(backup.id, 'failed', { error: reason }),
+    );
+    await this.deps.notify?.(backup.id);
+  }
+
   /**
    * Takes one backup (its row already recorded) into storage: staged in a clean folder and
    * committed whole, so running it again after a crash starts over cleanly.
    */
-  async take(backup: BackupRow): Promise<Record<string, unknown>> {
+  async take(
+    backup: BackupRow,
+    steps: JobSteps = JobSteps.untracked(this.deps.store),
+  ): Promise<Record<string, unknown>> {
     const started = Date.now();
     const { store } = this.deps;
     const install = await store.read.installs.findAny(backup.install_id);
-    if (
-      install === undefined ||
-      install.deleted_at !== null ||
-      install.wp_version === null ||
-      install.table_prefix === null
-    ) {
+    if (!isRunning(install)) {
       throw new BackupRefusedError('the install is not running, so it cannot be backed up');
     }
     await store.transaction((r) => r.backups.setStatus(backup.id, 'in_progress'));
@@ -136,6 +180,44 @@ export class BackupManager {
 
     const key = { installId: install.id, backupId: backup.id };
     const dir = await this.storage.stage(key);
+    let manifest: BackupManifest;
+    try {
+      manifest = await this.writeParts(install, backup, dir, steps);
+      await this.storage.commit(key);
+    } catch (err) {
+      // Nothing half-made stays behind: no staging folder, no archive without its manifest.
+      await this.storage.remove(key);
+      throw err;
+    }
+    await steps.record('backup.committed', { backup_id: backup.id });
+    const { files, parts } = manifest;
+    const size = parts.reduce((sum, p) => sum + p.size, 0);
+    await store.transaction((r) =>
+      r.backups.setStatus(backup.id, 'completed', {
+        completed_at: nowIso(),
+        wordpress_version: install.wp_version,
+        size_bytes: size,
+        error: null,
+      }),
+    );
+    return {
+      status: 'completed',
+      size_bytes: size,
+      files: files.length,
+      database: manifest.database.engine,
+      ms: Date.now() - started,
+    };
+  }
+
+  /** Writes a backup's parts and then its manifest (last: a folder without one is no backup). */
+  private async writeParts(
+    install: RunningInstall,
+    backup: BackupRow,
+    dir: string,
+    steps: JobSteps,
+  ): Promise<BackupManifest> {
+    const layout = siteLayout(this.deps.dataDir, install.id);
+    const mysql = this.mysqlOf(install);
     const prefix = install.table_prefix;
     let urls: SiteUrls;
     let dbPart: string;
@@ -172,24 +254,9 @@ export class BackupManager {
       files,
       parts,
     };
+    await steps.record('backup.staged', { backup_id: backup.id });
     fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
-    await this.storage.commit(key);
-    const size = parts.reduce((sum, p) => sum + p.size, 0);
-    await store.transaction((r) =>
-      r.backups.setStatus(backup.id, 'completed', {
-        completed_at: nowIso(),
-        wordpress_version: install.wp_version,
-        size_bytes: size,
-        error: null,
-      }),
-    );
-    return {
-      status: 'completed',
-      size_bytes: size,
-      files: files.length,
-      database: manifest.database.engine,
-      ms: Date.now() - started,
-    };
+    return manifest;
   }
 
   /** Re-reads a stored backup and checks every checksum. */
@@ -214,25 +281,107 @@ export class BackupManager {
   }
 
   /** The `backup.restore` job: target_id is the install, the payload names the backup. */
-  async restoreJob(job: JobRow): Promise<Record<string, unknown>> {
-    const backupId = (JSON.parse(job.payload) as { backup_id?: string }).backup_id ?? '';
-    return this.restore(job.target_id, backupId);
+  async restoreJob(job: JobRow, steps?: JobSteps): Promise<Record<string, unknown>> {
+    try {
+      return await this.restore(job.target_id, restoredBackupId(job), steps);
+    } catch (err) {
+      // Never retried: each attempt would take another safety backup or swap the files again.
+      // A restart that interrupted it is no retry: the run after it resumes from its steps.
+      throw err instanceof FinalJobError ? err : new FinalJobError(message(err));
+    }
+  }
+
+  /**
+   * Leaves the install of a restore job that restarts interrupted on every attempt as it was
+   * before: rolled back to the safety backup if the swap had begun, untouched otherwise.
+   */
+  async abandonRestore(job: JobRow, steps: JobSteps, reason: string): Promise<void> {
+    const { store } = this.deps;
+    const install = await store.read.installs.findAny(job.target_id);
+    if (install === undefined || install.deleted_at !== null) return;
+    const safetyId = recordedSafety(steps);
+    if (
+      safetyId !== undefined &&
+      (steps.has('restore.extracted') || steps.has('rollback.started'))
+    ) {
+      await this.rollBack(install, safetyId, steps, reason);
+      return;
+    }
+    const layout = siteLayout(this.deps.dataDir, install.id);
+    fs.rmSync(`${layout.contentDir}.restore`, { recursive: true, force: true });
+    const safety = safetyId === undefined ? undefined : await store.read.backups.findAny(safetyId);
+    if (safety !== undefined && safety.status !== 'completed' && safety.status !== 'failed') {
+      await this.storage.remove({ installId: safety.install_id, backupId: safety.id });
+      await store.transaction((r) => r.backups.setStatus(safety.id, 'failed', { error: reason }));
+    }
   }
 
   /**
    * Puts an install back to a backup of itself or of another install of its account (a copy):
    * verifies the backup (a corrupted one changes nothing), takes a safety backup, replaces
-   * wp-content and the database, points home and siteurl at the install's current address and
-   * empties its page cache. A failure after the safety backup rolls the install back to it.
+   * wp-content and the database in maintenance mode, points home and siteurl at the install's
+   * current address and empties its page cache. A failure after the swap began rolls the install
+   * back to the safety backup. Each step is recorded in `steps`: run again after a crash, a
+   * restore that had begun the swap rolls forward (or, if it was rolling back, finishes that).
    */
-  async restore(installId: string, backupId: string): Promise<Record<string, unknown>> {
+  async restore(
+    installId: string,
+    backupId: string,
+    steps: JobSteps = JobSteps.untracked(this.deps.store),
+  ): Promise<Record<string, unknown>> {
     const started = Date.now();
     const { store } = this.deps;
     const install = await store.read.installs.findAny(installId);
     if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
       throw new Error('the install is not running, so nothing can be restored onto it');
     }
-    const backup = await store.read.backups.findAny(backupId);
+    const recorded = recordedSafety(steps);
+    const rollingBack = steps.get('rollback.started');
+    if (recorded !== undefined && rollingBack !== undefined) {
+      const cause = typeof rollingBack.cause === 'string' ? rollingBack.cause : 'interrupted';
+      return this.failRestore(install, backupId, recorded, steps, cause);
+    }
+    let source: { backup: BackupRow; dir: string; manifest: BackupManifest };
+    try {
+      source = await this.restorable(install, backupId);
+    } catch (err) {
+      // The backup went bad while an earlier attempt had the install half-way: put it back.
+      if (recorded !== undefined && steps.has('restore.extracted')) {
+        return this.failRestore(install, backupId, recorded, steps, message(err));
+      }
+      throw err;
+    }
+    const resumed = steps.has('restore.extracted');
+    const safety = await this.safetyBackup(install, source.backup, steps);
+    try {
+      const applied = await this.apply(install, source.dir, source.manifest, steps, 'restore');
+      return {
+        restored: source.backup.id,
+        from_install_id: source.backup.install_id,
+        safety_backup_id: safety,
+        ...applied,
+        resumed,
+        ms: Date.now() - started,
+      };
+    } catch (err) {
+      if (!steps.has('restore.extracted')) {
+        // The install was not touched yet: only the unpacked backup goes.
+        const layout = siteLayout(this.deps.dataDir, install.id);
+        fs.rmSync(`${layout.contentDir}.restore`, { recursive: true, force: true });
+        throw new Error(
+          `restore of backup ${backupId} failed, nothing was changed: ${message(err)}`,
+        );
+      }
+      return this.failRestore(install, backupId, safety, steps, message(err));
+    }
+  }
+
+  /** The backup to restore, verified, in storage, and of the install's account and engine. */
+  private async restorable(
+    install: InstallRow,
+    backupId: string,
+  ): Promise<{ backup: BackupRow; dir: string; manifest: BackupManifest }> {
+    const backup = await this.deps.store.read.backups.findAny(backupId);
     if (backup?.account_id !== install.account_id) {
       throw new Error(`backup ${backupId} is not a backup of this install's account`);
     }
@@ -251,69 +400,118 @@ export class BackupManager {
     }
     const dir = await this.storage.open({ installId: backup.install_id, backupId: backup.id });
     if (dir === null) throw new Error(`backup ${backup.id} is not in storage`);
-
-    // The safety backup: the install as it is now, to roll back to.
-    const safety: BackupRow = {
-      id: newId(),
-      account_id: install.account_id,
-      install_id: install.id,
-      status: 'requested',
-      description: `Safety backup before restoring backup ${backup.id}`,
-      notification_emails: '[]',
-      wordpress_version: null,
-      created_at: nowIso(),
-      completed_at: null,
-      size_bytes: null,
-      error: null,
-    };
-    await store.transaction((r) => r.backups.insert(safety));
-    try {
-      await this.take(safety);
-    } catch (err) {
-      await store.transaction((r) =>
-        r.backups.setStatus(safety.id, 'failed', { error: message(err).slice(0, 2000) }),
-      );
-      throw new Error(`the safety backup failed, nothing was restored: ${message(err)}`);
-    }
-    const safetyDir = await this.storage.open({ installId: install.id, backupId: safety.id });
-    const safetyCheck = safetyDir === null ? null : await verifyBackup(safetyDir);
-    if (safetyDir === null || safetyCheck?.manifest == null || !safetyCheck.ok) {
-      throw new Error('the safety backup could not be read back, nothing was restored');
-    }
-
-    try {
-      const applied = await this.apply(install, dir, checked.manifest);
-      return {
-        restored: backup.id,
-        from_install_id: backup.install_id,
-        safety_backup_id: safety.id,
-        ...applied,
-        ms: Date.now() - started,
-      };
-    } catch (err) {
-      try {
-        await this.apply(install, safetyDir, safetyCheck.manifest);
-      } catch (rollbackErr) {
-        throw new Error(
-          `restore of backup ${backup.id} failed (${message(err)}) and rolling back to safety backup ${safety.id} failed too: ${message(rollbackErr)}`,
-        );
-      }
-      throw new Error(
-        `restore of backup ${backup.id} failed and the install was rolled back to safety backup ${safety.id}: ${message(err)}`,
-      );
-    }
+    return { backup, dir, manifest: checked.manifest };
   }
 
-  /** Replaces the install's wp-content and database with a verified backup's. */
+  /**
+   * The safety backup of a restore, the install as it is before anything changes, read back
+   * whole: the one an earlier attempt recorded, finished if a crash interrupted it, or a new one.
+   * Returns its id.
+   */
+  private async safetyBackup(
+    install: InstallRow,
+    restored: BackupRow,
+    steps: JobSteps,
+  ): Promise<string> {
+    const { store } = this.deps;
+    const recorded = recordedSafety(steps);
+    let safety = recorded === undefined ? undefined : await store.read.backups.findAny(recorded);
+    if (safety?.status === 'completed' && steps.has('restore.safety-taken')) return safety.id;
+    if (safety === undefined || safety.status === 'failed') {
+      const row: BackupRow = {
+        id: newId(),
+        account_id: install.account_id,
+        install_id: install.id,
+        status: 'requested',
+        description: `Safety backup before restoring backup ${restored.id}`,
+        notification_emails: '[]',
+        wordpress_version: null,
+        created_at: nowIso(),
+        completed_at: null,
+        size_bytes: null,
+        error: null,
+      };
+      // Recorded with the row, so no restart can leave a safety backup nobody finishes.
+      await steps.record('restore.safety-started', { safety_backup_id: row.id }, (r) =>
+        r.backups.insert(row),
+      );
+      safety = row;
+    }
+    const safetyId = safety.id;
+    if (safety.status !== 'completed') {
+      try {
+        await this.take(safety, steps);
+      } catch (err) {
+        await this.storage.remove({ installId: install.id, backupId: safetyId });
+        await store.transaction((r) =>
+          r.backups.setStatus(safetyId, 'failed', { error: message(err).slice(0, 2000) }),
+        );
+        throw new Error(`the safety backup failed, nothing was restored: ${message(err)}`);
+      }
+    }
+    const safetyDir = await this.storage.open({ installId: install.id, backupId: safetyId });
+    const safetyCheck = safetyDir === null ? null : await verifyBackup(safetyDir);
+    if (safetyCheck?.manifest == null || !safetyCheck.ok) {
+      throw new Error('the safety backup could not be read back, nothing was restored');
+    }
+    await steps.record('restore.safety-taken', { safety_backup_id: safetyId });
+    return safetyId;
+  }
+
+  /**
+   * Rolls the install back to the safety backup after a restore failed part-way, and fails the
+   * restore for good either way: the install is as before it, or, if the rollback failed too,
+   * left in maintenance mode rather than serving a half-restored site.
+   */
+  private async failRestore(
+    install: InstallRow,
+    backupId: string,
+    safetyId: string,
+    steps: JobSteps,
+    cause: string,
+  ): Promise<never> {
+    try {
+      await this.rollBack(install, safetyId, steps, cause);
+    } catch (rollbackErr) {
+      throw new FinalJobError(
+        `restore of backup ${backupId} failed (${cause}) and rolling back to safety backup ${safetyId} failed too, so the install stays in maintenance mode: ${message(rollbackErr)}`,
+      );
+    }
+    throw new FinalJobError(
+      `restore of backup ${backupId} failed and the install was rolled back to safety backup ${safetyId}: ${cause}`,
+    );
+  }
+
+  private async rollBack(
+    install: InstallRow,
+    safetyId: string,
+    steps: JobSteps,
+    cause: string,
+  ): Promise<void> {
+    await steps.record('rollback.started', { safety_backup_id: safetyId, cause });
+    const { dir, manifest } = await this.restorable(install, safetyId);
+    await this.apply(install, dir, manifest, steps, 'rollback');
+  }
+
+  /**
+   * Replaces the install's wp-content and database with a verified backup's, in maintenance
+   * mode. Can run again over whatever an interrupted run left: the same steps converge.
+   */
   private async apply(
     install: InstallRow,
     dir: string,
     manifest: BackupManifest,
+    steps: JobSteps,
+    phase: 'restore' | 'rollback',
   ): Promise<Record<string, unknown>> {
     const { runtime, store } = this.deps;
     const layout = siteLayout(this.deps.dataDir, install.id);
     const incoming = `${layout.contentDir}.restore`;
     const outgoing = `${layout.contentDir}.old`;
+    // A run killed between the two renames below left no wp-content: the old one comes back.
+    if (!fs.existsSync(layout.contentDir) && fs.existsSync(outgoing)) {
+      fs.renameSync(outgoing, layout.contentDir);
+    }
     fs.rmSync(incoming, { recursive: true, force: true });
     fs.rmSync(outgoing, { recursive: true, force: true });
     const files = await extractContent(path.join(dir, FILES_PART), incoming);
@@ -321,30 +519,36 @@ export class BackupManager {
       fs.mkdirSync(path.join(incoming, 'database'), { recursive: true });
       fs.copyFileSync(path.join(dir, manifest.database.part), path.join(incoming, SQLITE_FILE));
     }
+    // The flag travels with the files: what is swapped in stays in maintenance until the end.
+    setMaintenanceFlag(incoming);
+    await steps.record(`${phase}.extracted`);
+    setMaintenanceFlag(layout.contentDir);
 
     // PHP must let go of the old files (and the SQLite file) before they are swapped.
     await runtime.unload(install.id);
     fs.renameSync(layout.contentDir, outgoing);
     fs.renameSync(incoming, layout.contentDir);
+    await steps.record(`${phase}.swapped`);
     fs.rmSync(outgoing, { recursive: true, force: true });
     const mysql = this.mysqlOf(install);
     if (mysql !== null) await loadMysql(mysql, path.join(dir, manifest.database.part));
 
     // The database's tables carry the backup's prefix: the install's wp-config must say so.
-    let current = install;
-    if (manifest.table_prefix !== install.table_prefix) {
-      const config = fs.readFileSync(layout.configFile, 'utf8');
-      const rewritten = config.replace(
-        /^\$table_prefix\s*=\s*'[^']*';/m,
-        `$table_prefix = '${manifest.table_prefix}';`,
-      );
-      if (rewritten === config) throw new Error('wp-config.php has no $table_prefix line');
-      fs.writeFileSync(layout.configFile, rewritten, { mode: 0o600 });
+    const config = fs.readFileSync(layout.configFile, 'utf8');
+    const prefixLine = /^\$table_prefix\s*=\s*'[^']*';/m;
+    if (!prefixLine.test(config)) throw new Error('wp-config.php has no $table_prefix line');
+    const rewritten = config.replace(prefixLine, `$table_prefix = '${manifest.table_prefix}';`);
+    if (rewritten !== config) {
+      fs.writeFileSync(`${layout.configFile}.tmp`, rewritten, { mode: 0o600 });
+      fs.renameSync(`${layout.configFile}.tmp`, layout.configFile);
+    }
+    if (install.table_prefix !== manifest.table_prefix) {
       await store.transaction((r) =>
         r.installs.update(install.id, { table_prefix: manifest.table_prefix }),
       );
-      current = { ...install, table_prefix: manifest.table_prefix };
     }
+    const current = { ...install, table_prefix: manifest.table_prefix };
+    await steps.record(`${phase}.database-loaded`);
     await runtime.unload(install.id);
 
     // The install's own address, which may differ from the backup's (a copy, or a new domain).
@@ -368,7 +572,11 @@ export class BackupManager {
         throw new Error(`rewriting URLs failed: ${(out.stderr || last).slice(0, 500)}`);
       }
     }
-    await this.deps.provisioner.agentFor(current).setUrls(url, url);
+    const agent = this.deps.provisioner.agentFor(current);
+    await agent.setUrls(url, url);
+    await steps.record(`${phase}.urls-set`);
+    // Through the agent: it answering is the sign the restored WordPress works.
+    await agent.setMaintenance(false);
     this.deps.purgePages(install.id);
     return { files, url, urls_rewritten: pairs.map((p) => p.from), rows_changed: rowsChanged };
   }
@@ -421,17 +629,23 @@ export class BackupManager {
 export function backupJobHandlers(
   manager: BackupManager,
   maxAttempts: number,
-): Record<string, (job: JobRow) => Promise<Record<string, unknown>>> {
+): Record<string, JobType> {
   return {
-    'backup.create': (job) => manager.runJob(job, maxAttempts),
-    'backup.restore': (job) => manager.restoreJob(job),
+    'backup.create': {
+      run: (job, steps) => manager.runJob(job, maxAttempts, steps),
+      abandon: (job, _steps, reason) => manager.abandonBackup(job, reason),
+    },
+    'backup.restore': {
+      run: (job, steps) => manager.restoreJob(job, steps),
+      abandon: (job, steps, reason) => manager.abandonRestore(job, steps, reason),
+    },
   };
 }
 
 /** A BackupManager with the server's settings. */
 export function backupManagerFor(
   config: Config,
-  parts: Pick<BackupManagerDeps, 'store' | 'runtime' | 'provisioner' | 'purgePages'>,
+  parts: Pick<BackupManagerDeps, 'store' | 'runtime' | 'provisioner' | 'purgePages' | 'notify'>,
 ): BackupManager {
   return new BackupManager({
     ...parts,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
+import { JobSteps } from '../../jobs/steps.js';
 import { AgentClient } from '../agent/client.js';
 import { databaseNameFor, MysqlAdmin, type InstallDatabase } from '../databases/mysql-admin.js';
 import { phpAgentTransport } from '../agent/transport.js';
@@ -47,7 +48,8 @@ export interface ProvisionerDeps {
 
 /**
  * Makes a pending install a running WordPress, and removes one that was deleted. Each step can
- * run again after a crash: what a step chose is recorded before the next one relies on it.
+ * run again after a crash: what a step chose is recorded (in the install's row, and as a step of
+ * the job) before the next one relies on it.
  */
 export class Provisioner {
   private readonly templates: SqliteTemplates;
@@ -93,7 +95,10 @@ export class Provisioner {
     );
   }
 
-  async provision(installId: string): Promise<Record<string, unknown>> {
+  async provision(
+    installId: string,
+    steps: JobSteps = JobSteps.untracked(this.deps.store),
+  ): Promise<Record<string, unknown>> {
     const { store } = this.deps;
     let install = await store.read.installs.findAny(installId);
     if (install === undefined || install.deleted_at !== null) return { skipped: 'install deleted' };
@@ -118,7 +123,9 @@ export class Provisioner {
               db_password: randomBytes(24).toString('base64url'),
             }),
       };
-      await store.transaction((r) => r.installs.update(installId, chosen));
+      await steps.record('provision.chosen', { release: chosen.release_version }, (r) =>
+        r.installs.update(installId, chosen),
+      );
       install = { ...install, ...chosen };
     }
     const version = install.release_version ?? '';
@@ -128,9 +135,17 @@ export class Provisioner {
       releaseDir: this.deps.releases.dir(version),
     });
     const mysql = this.mysqlOf(install);
-    if (mysql !== null) await mysql.admin.ensure(mysql.db);
+    if (mysql !== null) {
+      // Until WordPress is recorded installed, the database is nobody's yet: whatever an
+      // interrupted installer left in it goes, and the installer starts on an empty one.
+      if (install.wp_version === null) await mysql.admin.drop(mysql.db);
+      await mysql.admin.ensure(mysql.db);
+    }
+    await steps.record('provision.database-created', {
+      engine: mysql === null ? 'sqlite' : 'mysql',
+    });
 
-    // 2. The install's own files.
+    // 2. The install's own files (written whole or not at all; kept if a crash came later).
     const layout = siteLayout(this.deps.dataDir, install.id);
     await writeSiteFiles(layout, {
       releaseDir: this.deps.releases.dir(version),
@@ -151,30 +166,40 @@ export class Provisioner {
         agentSecret: install.agent_secret ?? '',
       }),
     });
+    await steps.record('provision.files-written');
 
     // 3. WordPress, installed: from the release's template database on SQLite, by WordPress's
     //    own installer on MySQL. The primary domain may have been chosen while pending.
     const site = this.siteMount(install);
     if (site === null) throw new Error('install has no release');
     const primary = (await store.read.domains.findPrimary(install.id))?.name ?? this.cname(install);
-    const url = this.deps.edge.origin(primary);
-    const owner = await this.ownerEmail(install.account_id);
-    const wpVersion =
-      mysql === null
-        ? await this.installSqlite(install, site, layout.contentDir, url, owner)
-        : await this.runInstaller(install, site, url, owner);
-    // Recorded before the check below: the edge serves an install only once it is installed.
-    await store.transaction((r) => r.installs.update(installId, { wp_version: wpVersion }));
+    let wpVersion = install.wp_version;
+    if (wpVersion === null) {
+      const url = this.deps.edge.origin(primary);
+      const owner = await this.ownerEmail(install.account_id);
+      const installed =
+        mysql === null
+          ? await this.installSqlite(install, site, layout.contentDir, url, owner)
+          : await this.runInstaller(install, site, url, owner);
+      // Recorded before the check below: the edge serves an install only once it is installed.
+      await steps.record('provision.installed', { wp_version: installed }, (r) =>
+        r.installs.update(installId, { wp_version: installed }),
+      );
+      wpVersion = installed;
+    }
 
     // 4. Active only once the home page answers through the edge.
     const home = await this.deps.edge.get(primary, '/');
     if (home.status !== 200 || !home.body.includes('content="WordPress')) {
       throw new Error(`the new install's home page answered ${home.status}, not WordPress's 200`);
     }
-    await store.transaction(async (r) => {
+    const active = wpVersion;
+    await steps.record('provision.active', {}, async (r) => {
       const current = await r.installs.findAny(installId);
-      if (current === undefined || current.deleted_at !== null) return;
-      await r.installs.update(installId, { status: 'active', wp_version: wpVersion });
+      if (current === undefined || current.deleted_at !== null || current.status === 'active') {
+        return;
+      }
+      await r.installs.update(installId, { status: 'active', wp_version: active });
       await r.activity.record(
         { accountId: install.account_id, label: 'runtime' },
         {
@@ -182,7 +207,7 @@ export class Provisioner {
           targetType: 'install',
           targetId: installId,
           details: {
-            wp_version: wpVersion,
+            wp_version: active,
             php_version: install.php_version,
             release: version,
           },
@@ -231,12 +256,17 @@ export class Provisioner {
    * Stops the install's PHP and removes its files, and its database and user on MySQL; its row
    * stays for history and backups.
    */
-  async remove(installId: string): Promise<Record<string, unknown>> {
+  async remove(
+    installId: string,
+    steps: JobSteps = JobSteps.untracked(this.deps.store),
+  ): Promise<Record<string, unknown>> {
     await this.deps.runtime.unload(installId);
     await removeSiteFiles(siteLayout(this.deps.dataDir, installId));
+    await steps.record('delete.files-removed');
     const install = await this.deps.store.read.installs.findAny(installId);
     const mysql = install === undefined ? null : this.mysqlOf(install);
     if (mysql !== null) await mysql.admin.drop(mysql.db);
+    await steps.record('delete.database-dropped', { dropped: mysql !== null });
     return { removed: true, database_dropped: mysql !== null, at: nowIso() };
   }
 

@@ -55,6 +55,13 @@ export class SqliteTemplates {
     // Built under a temporary id and renamed whole, so a crash never leaves half a template.
     const id = `template-${version}-${randomBytes(4).toString('hex')}`;
     const layout = siteLayout(path.join(this.deps.dataDir, 'templates', 'build'), id);
+    // What a build killed part-way left (one process builds a version at a time).
+    const builds = path.dirname(layout.dir);
+    for (const stale of fs.existsSync(builds) ? fs.readdirSync(builds) : []) {
+      if (stale.startsWith(`template-${version}-`)) {
+        fs.rmSync(path.join(builds, stale), { recursive: true, force: true });
+      }
+    }
     try {
       await writeSiteFiles(layout, {
         releaseDir,
