@@ -22,19 +22,75 @@ function procStatus(pid: number, field: string): number {
   return value === undefined ? Number.NaN : Number(value);
 }
 
-/** Resident set size of a process in MB, read from /proc. */
+/** The process and all its descendants (the server and its PHP host process). */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    const parent = tree[i] ?? 0;
+    let tasks: string[] = [];
+    try {
+      tasks = fs.readdirSync(`/proc/${parent}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const task of tasks) {
+      try {
+        const children = fs.readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8');
+        for (const child of children.split(' ')) if (child.trim() !== '') tree.push(Number(child));
+      } catch {
+        // the task ended meanwhile
+      }
+    }
+  }
+  return tree;
+}
+
+function treeSum(pid: number, read: (p: number) => number): number {
+  let sum = 0;
+  for (const p of processTree(pid)) {
+    try {
+      sum += read(p);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return sum;
+}
+
+/**
+ * Resident set size in MB of a process and its descendants, summed: an upper bound, as each
+ * process counts the pages of the node binary they share.
+ */
 export function rssMb(pid: number): number {
-  return procStatus(pid, 'VmRSS') / 1024;
+  return treeSum(pid, (p) => procStatus(p, 'VmRSS')) / 1024;
 }
 
-/** Anonymous (heap, wasm memories) and file-backed parts of a process's RSS, in MB. */
+/** Proportional set size in MB of a process and its descendants: shared pages counted once. */
+export function pssMb(pid: number): number {
+  return (
+    treeSum(pid, (p) => {
+      const rollup = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      return Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? Number.NaN);
+    }) / 1024
+  );
+}
+
+/** Anonymous (heap, wasm memories) and file-backed parts of the tree's RSS, in MB. */
 export function rssPartsMb(pid: number): { anon: number; file: number } {
-  return { anon: procStatus(pid, 'RssAnon') / 1024, file: procStatus(pid, 'RssFile') / 1024 };
+  return {
+    anon: treeSum(pid, (p) => procStatus(p, 'RssAnon')) / 1024,
+    file: treeSum(pid, (p) => procStatus(p, 'RssFile')) / 1024,
+  };
 }
 
-/** Threads of a process (each php-wasm instance of `wpfleet serve` is a worker thread). */
+/** Threads of a process and its descendants (each php-wasm instance is a thread of the host). */
 export function threadCount(pid: number): number {
-  return procStatus(pid, 'Threads');
+  return treeSum(pid, (p) => procStatus(p, 'Threads'));
+}
+
+/** Processes in the tree: the server alone, or the server and its PHP host. */
+export function processCount(pid: number): number {
+  return processTree(pid).length;
 }
 
 export interface LaunchedServer {
@@ -60,8 +116,7 @@ export async function launchServer(
     process.execPath,
     [...nodeArgs, 'bin/wpfleet.js', 'serve', '--port', String(port)],
     {
-      // As `npm start` runs it: fewer glibc malloc arenas, so PHP threads' memory is returned.
-      env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

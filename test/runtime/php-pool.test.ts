@@ -7,6 +7,15 @@ import type { SiteMount } from '../../src/runtime/php/types.js';
 import { ensureBuilt } from '../helpers/cli.js';
 import { waitFor } from '../helpers/site.js';
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The pool's promises on a tiny PHP site: no WordPress needed to make PHP hang or die. */
 describe('the php-wasm pool', () => {
   let dir: string;
@@ -44,7 +53,7 @@ describe('the php-wasm pool', () => {
   const get = (url: string) =>
     runtime.request(site, { method: 'GET', url, headers: { host: 'pool.localhost' } });
 
-  it('serves PHP from a worker thread', async () => {
+  it('serves PHP from a worker thread of its host process', async () => {
     const res = await get('/');
     expect(res.status).toBe(200);
     expect(text(res.body)).toMatch(/^php 8\.3\./);
@@ -66,6 +75,17 @@ describe('the php-wasm pool', () => {
     expect((await get('/')).status).toBe(200);
   });
 
+  it('survives its PHP host process killed mid-request', async () => {
+    const slow = expect(get('/?sleep=3')).rejects.toBeInstanceOf(PhpCrashError);
+    await new Promise((r) => setTimeout(r, 500));
+    const pid = runtime.hostPid;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid ?? 0, 'SIGKILL');
+    await slow;
+    expect((await get('/')).status).toBe(200);
+    expect(runtime.hostPid).not.toBe(pid);
+  });
+
   it('queues requests beyond the per-install limit instead of failing them', async () => {
     const answers = await Promise.all([get('/?sleep=1'), get('/'), get('/')]);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
@@ -84,5 +104,18 @@ describe('the php-wasm pool', () => {
       10_000,
     );
     expect(runtime.stats().activeInstalls).toBe(0);
+  });
+
+  it('ends the PHP host process, and all its memory, with the last instance', async () => {
+    expect((await get('/')).status).toBe(200);
+    const pid = runtime.hostPid ?? 0;
+    expect(alive(pid)).toBe(true);
+    await runtime.unload(site.installId);
+    expect(runtime.hostPid).toBeUndefined();
+    await waitFor(
+      'the host process to exit',
+      () => Promise.resolve(alive(pid) ? undefined : true),
+      10_000,
+    );
   });
 });

@@ -120,11 +120,9 @@ export class BackupManager {
     if (backup.status === 'completed' || backup.status === 'failed') {
       return { skipped: `backup already ${backup.status}` };
     }
+    let result: Record<string, unknown>;
     try {
-      const result = await this.take(backup, steps);
-      await this.deps.notify?.(backup.id);
-      await this.prune();
-      return result;
+      result = await this.take(backup, steps);
     } catch (err) {
       const refused = err instanceof BackupRefusedError;
       if (refused || job.attempts >= maxAttempts) {
@@ -138,6 +136,14 @@ export class BackupManager {
       if (refused) return { status: 'failed', error: message(err) };
       throw err;
     }
+    await this.deps.notify?.(backup.id);
+    // Housekeeping after a completed backup: its failure must not touch the backup just taken.
+    try {
+      await this.prune();
+    } catch (err) {
+      return { ...result, prune_error: message(err) };
+    }
+    return result;
   }
 
   /** Fails the backup of a job that restarts interrupted on every attempt, leaving no parts. */

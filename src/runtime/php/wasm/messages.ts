@@ -26,3 +26,14 @@ export interface WorkerData {
   site: SiteMount | null;
   processId: number;
 }
+
+/** Messages from the server to the PHP host process, which keeps the instances' threads. */
+export type ToHost =
+  | { kind: 'spawn'; instance: number; data: WorkerData }
+  | { kind: 'post'; instance: number; message: ToWorker }
+  | { kind: 'terminate'; instance: number };
+
+export type FromHost =
+  | { kind: 'message'; instance: number; message: FromWorker }
+  | { kind: 'error'; instance: number; message: string }
+  | { kind: 'exit'; instance: number; code: number };

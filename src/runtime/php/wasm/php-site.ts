@@ -11,11 +11,9 @@ import type { SiteMount } from '../types.js';
  */
 export async function mountRelease(php: PHP, releaseDir: string): Promise<void> {
   await php.mount('/wordpress', createNodeFsMountHandler(releaseDir));
+  // No OPcache settings: php-wasm 3.1.20 sets file-cache-only OPcache, which does not start
+  // under its `wasm` SAPI (nothing is cached; measured in docs/runtime.md).
   await setPhpIniEntries(php, {
-    'opcache.enable': '1',
-    'opcache.enable_cli': '1',
-    'opcache.validate_timestamps': '1',
-    'opcache.revalidate_freq': '2',
     memory_limit: '256M',
     max_execution_time: '60',
     display_errors: '0',

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type {
   PhpRequest,
   PhpResponse,
@@ -8,12 +7,9 @@ import type {
   SiteMount,
 } from '../types.js';
 import type { FromWorker, RuntimeBase, ToWorker, WorkerData } from './messages.js';
+import { PhpHost, type InstanceChannel } from './php-host.js';
 
 export const WASM_PHP_VERSIONS = ['7.4', '8.0', '8.1', '8.2', '8.3', '8.4', '8.5'] as const;
-
-// src/runtime/php/wasm and dist/runtime/php/wasm sit at the same depth: the worker always runs
-// from the compiled tree, also when this module is loaded from source by the tests.
-const WORKER_URL = new URL('../../../../dist/runtime/php/wasm/worker.js', import.meta.url);
 
 export interface WasmPoolOptions {
   /** PHP instances one install may run at once. */
@@ -24,7 +20,16 @@ export interface WasmPoolOptions {
   idleMs: number;
   /** A request (or script) taking longer is treated as hung: its instance is replaced. */
   timeoutMs: number;
+  /** Node options of the PHP host process; `HOST_EXEC_ARGV` by default. */
+  hostExecArgv?: string[];
 }
+
+/**
+ * V8 compiles PHP's wasm with Liftoff, then again with TurboFan for the functions it finds hot.
+ * Measured on WordPress's home page, TurboFan's code and compile memory cost about 90 MB per host
+ * for no measurable gain in page time (see docs/benchmarks.md): the host runs Liftoff only.
+ */
+export const HOST_EXEC_ARGV = ['--liftoff-only'];
 
 type Outcome =
   | { kind: 'response'; response: PhpResponse }
@@ -38,7 +43,7 @@ interface InstallPool {
 }
 
 interface Instance {
-  worker: Worker;
+  channel: InstanceChannel;
   base: RuntimeBase;
   /** The install it serves; null while it is a spare. */
   site: SiteMount | null;
@@ -53,10 +58,11 @@ export class PhpTimeoutError extends Error {}
 export class PhpCrashError extends Error {}
 
 /**
- * php-wasm in worker threads: each PHP instance is a thread serving one install. Instances start
- * on an install's first request and stop when it idles, so idle installs hold no memory. One
- * spare per release and PHP version, booted and compiled ahead, takes a new install's first
- * request without the cold start.
+ * php-wasm in worker threads of one PHP host process (php-host.ts): each PHP instance is a thread
+ * serving one install. Instances start on an install's first request and stop when it idles; the
+ * host process ends with its last instance, so idle installs hold no memory. One spare per
+ * release and PHP version, booted and compiled ahead, takes a new install's first request without
+ * the cold start.
  */
 export class WasmRuntime implements PhpRuntime {
   readonly kind = 'wasm';
@@ -66,8 +72,16 @@ export class WasmRuntime implements PhpRuntime {
   private nextId = 1;
   private nextProcessId = 1;
   private closed = false;
+  private readonly host: PhpHost;
 
-  constructor(private readonly options: WasmPoolOptions) {}
+  constructor(private readonly options: WasmPoolOptions) {
+    this.host = new PhpHost({ execArgv: options.hostExecArgv ?? HOST_EXEC_ARGV });
+  }
+
+  /** The PHP host process's id while any instance runs (for tests and measurements). */
+  get hostPid(): number | undefined {
+    return this.host.pid;
+  }
 
   async request(site: SiteMount, request: PhpRequest): Promise<PhpResponse> {
     const outcome = await this.dispatch(site, (id) => ({ kind: 'request', id, request }));
@@ -206,47 +220,39 @@ export class WasmRuntime implements PhpRuntime {
 
   private spawn(base: RuntimeBase, site: SiteMount | null, pool: InstallPool | null): Instance {
     const data: WorkerData = { base, site, processId: this.nextProcessId++ };
-    const worker = new Worker(WORKER_URL, { workerData: data });
+    let booted: { resolve: () => void; reject: (err: Error) => void } | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      booted = { resolve, reject };
+    });
+    // Unhandled until the first request awaits it.
+    ready.catch(() => undefined);
+    const gone = (err: Error): void => {
+      booted?.reject(err);
+      this.detach(instance, err);
+    };
+    const channel = this.host.spawn(data, {
+      message: (m) => {
+        if (m.kind === 'ready') booted?.resolve();
+        else if (m.kind === 'boot-failed') {
+          booted?.reject(new PhpCrashError(`PHP failed to start: ${m.message}`));
+        } else settle(instance, m);
+      },
+      error: (err) => {
+        gone(new PhpCrashError(`PHP crashed: ${err.message}`));
+      },
+      exit: (code) => {
+        gone(new PhpCrashError(`PHP exited (${code})`));
+      },
+    });
     const instance: Instance = {
-      worker,
+      channel,
       base,
       site,
       pool,
       busy: false,
       pending: new Map(),
-      ready: Promise.resolve(),
+      ready,
     };
-    instance.ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: FromWorker) => {
-        if (m.kind === 'ready') {
-          resolve();
-          return;
-        }
-        if (m.kind === 'boot-failed') {
-          reject(new PhpCrashError(`PHP failed to start: ${m.message}`));
-          return;
-        }
-        const waiter = instance.pending.get(m.id);
-        instance.pending.delete(m.id);
-        if (waiter === undefined) return;
-        if (m.kind === 'error') waiter.reject(new Error(m.message));
-        else if (m.kind === 'response') waiter.resolve({ kind: 'response', response: m.response });
-        else if (m.kind === 'script') waiter.resolve({ kind: 'script', result: m.result });
-        else waiter.resolve({ kind: 'assigned' });
-      });
-      const gone = (err: Error): void => {
-        reject(err);
-        this.detach(instance, err);
-      };
-      worker.on('error', (err) => {
-        gone(new PhpCrashError(`PHP crashed: ${err.message}`));
-      });
-      worker.on('exit', (code) => {
-        gone(new PhpCrashError(`PHP exited (${code})`));
-      });
-    });
-    // Unhandled until the first request awaits it.
-    instance.ready.catch(() => undefined);
     return instance;
   }
 
@@ -282,13 +288,13 @@ export class WasmRuntime implements PhpRuntime {
           reject(e);
         },
       });
-      instance.worker.postMessage(message);
+      instance.channel.post(message);
     });
   }
 
   private async stopInstance(instance: Instance, reason: Error): Promise<void> {
     this.detach(instance, reason);
-    await instance.worker.terminate();
+    await instance.channel.terminate();
   }
 
   private scheduleIdle(installId: string, pool: InstallPool): void {
@@ -301,6 +307,20 @@ export class WasmRuntime implements PhpRuntime {
     }, this.options.idleMs);
     pool.idleTimer.unref();
   }
+}
+
+/** Hands a worker's answer to the request waiting for it. */
+function settle(
+  instance: Instance,
+  m: Exclude<FromWorker, { kind: 'ready' | 'boot-failed' }>,
+): void {
+  const waiter = instance.pending.get(m.id);
+  instance.pending.delete(m.id);
+  if (waiter === undefined) return;
+  if (m.kind === 'error') waiter.reject(new Error(m.message));
+  else if (m.kind === 'response') waiter.resolve({ kind: 'response', response: m.response });
+  else if (m.kind === 'script') waiter.resolve({ kind: 'script', result: m.result });
+  else waiter.resolve({ kind: 'assigned' });
 }
 
 function sameBase(a: RuntimeBase, b: RuntimeBase): boolean {

@@ -9,9 +9,8 @@ import { mountInstall, mountRelease } from './php-site.js';
  * never blocks the server's event loop.
  * Its layout is php-site.ts's: nothing of one install is visible to another.
  *
- * A spare boots with the release alone and compiles its core into opcache, then waits to be
- * assigned an install: a new install's first request then costs neither the boot nor compiling
- * WordPress.
+ * A spare boots with the release alone, then waits to be assigned an install: a new install's
+ * first request then does not wait for PHP to boot.
  */
 const port = parentPort;
 if (port === null) throw new Error('php worker started outside a worker thread');
@@ -20,16 +19,6 @@ const { base, site: initialSite, processId } = workerData as WorkerData;
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
-
-const WARM_CORE = `<?php
-$compiled = 0;
-foreach (['/wordpress/wp-includes', '/wordpress/wp-admin/includes'] as $dir) {
-    $files = new RecursiveIteratorIterator(new RecursiveDirectoryIterator($dir, FilesystemIterator::SKIP_DOTS));
-    foreach ($files as $file) {
-        if (substr((string) $file, -4) === '.php' && @opcache_compile_file((string) $file)) { $compiled++; }
-    }
-}
-echo $compiled;`;
 
 async function boot(): Promise<PHP> {
   const runtime = await loadNodeRuntime(base.phpVersion as SupportedPHPVersion, {
@@ -50,7 +39,7 @@ async function main(): Promise<void> {
     send({ kind: 'boot-failed', message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  // One thing at a time in PHP: the warm-up, an assignment, requests.
+  // One thing at a time in PHP: an assignment, requests.
   let queue: Promise<unknown> = Promise.resolve();
   const enqueue = (work: () => Promise<void>): void => {
     queue = queue.then(work, work);
@@ -59,13 +48,6 @@ async function main(): Promise<void> {
     enqueue(() => handle(message));
   });
   send({ kind: 'ready' });
-  if (initialSite === null) {
-    enqueue(async () => {
-      await (
-        await php.runStream({ code: WARM_CORE })
-      ).stdoutText;
-    });
-  }
 
   async function handle(message: ToWorker): Promise<void> {
     try {
