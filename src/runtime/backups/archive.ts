@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { GzipWriter, looksIncompressible } from './gzip-writer.js';
 import {
   FILES_PART,
   MANIFEST,
@@ -11,6 +12,7 @@ import {
   type ManifestFile,
   type ManifestPart,
 } from './manifest.js';
+import { offload } from './offload.js';
 import { readTar, TarWriter } from './tar.js';
 
 /** wp-content's `database/` holds the SQLite database: it is the database part, not files. */
@@ -20,79 +22,162 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Files are read (and digests computed) in chunks of this size. */
+const CHUNK = 1 << 20;
+
 /** Size and sha256 of a file, read as a stream. */
 export async function digestFile(file: string): Promise<ManifestPart> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of fs.createReadStream(file)) {
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK })) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
   return { name: path.basename(file), size, sha256: hash.digest('hex') };
 }
 
-/** Entries of wp-content to archive, sorted, parents before children, relative with `/`. */
-function listContent(root: string): { rel: string; directory: boolean }[] {
-  const out: { rel: string; directory: boolean }[] = [];
-  const walk = (dir: string, rel: string): void => {
-    const entries = fs.readdirSync(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (rel === '' && SKIPPED_TOP.has(entry.name) && entry.isDirectory()) continue;
-      if (entry.isDirectory()) {
-        out.push({ rel: childRel, directory: true });
-        walk(path.join(dir, entry.name), childRel);
-      } else if (entry.isFile()) {
-        out.push({ rel: childRel, directory: false });
-      }
+/**
+ * Entries of wp-content to archive, sorted, parents before children, relative with `/`, listed
+ * as the archive is written. A folder removed meanwhile (a cache…) is left out.
+ */
+async function* listContent(
+  dir: string,
+  rel = '',
+): AsyncGenerator<{ rel: string; directory: boolean }> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (rel !== '' && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (rel === '' && SKIPPED_TOP.has(entry.name) && entry.isDirectory()) continue;
+    if (entry.isDirectory()) {
+      yield { rel: childRel, directory: true };
+      yield* listContent(path.join(dir, entry.name), childRel);
+    } else if (entry.isFile()) {
+      yield { rel: childRel, directory: false };
     }
-  };
-  walk(root, '');
-  return out;
+  }
 }
 
 /**
- * Archives wp-content (without its database folder) as a gzipped tar and returns the list of
- * files with their sizes and checksums. Files are read asynchronously, so the edge keeps serving.
+ * Up to `length` bytes of an open file from `position`, zero-filled past its end: a file that
+ * shrank since it was measured still gives what its tar header announced, and the manifest's
+ * checksum is of what the archive holds.
  */
-export async function archiveContent(contentDir: string, dest: string): Promise<ManifestFile[]> {
-  const gzip = zlib.createGzip({ level: 6 });
-  const done = pipeline(gzip, fs.createWriteStream(dest));
+async function readAt(
+  file: fs.promises.FileHandle,
+  position: number,
+  length: number,
+): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.fill(0, filled);
+}
+
+/** Exactly `size` bytes of an open file in chunks, the first already read, each hashed too. */
+async function* fileChunks(
+  file: fs.promises.FileHandle,
+  size: number,
+  first: Buffer,
+  hash: Hash,
+): AsyncGenerator<Buffer> {
+  let chunk = first;
+  let position = 0;
+  for (;;) {
+    hash.update(chunk);
+    yield chunk;
+    position += chunk.length;
+    if (position >= size) return;
+    chunk = await readAt(file, position, Math.min(CHUNK, size - position));
+  }
+}
+
+/** Files this large or larger are sampled to see whether deflate gains anything on them. */
+const SAMPLED = 64 * 1024;
+
+/**
+ * Archives wp-content (without its database folder) as a gzipped tar and returns the list of
+ * files with their sizes and checksums. Taking a backup runs it in a child process at a lower
+ * priority (archiveContent); this is the work itself, in this process. Files are listed and
+ * read asynchronously, a chunk at a time, so no file is ever held in memory whole. Files that
+ * deflate cannot shrink (media, archives: most of an uploads folder's bytes) are stored in the
+ * gzip stream as they are, which saves most of the CPU a backup takes.
+ */
+export async function writeContentArchive(
+  contentDir: string,
+  dest: string,
+): Promise<ManifestFile[]> {
+  const out = fs.createWriteStream(dest);
+  const closed = finished(out);
+  closed.catch(() => undefined);
+  const gzip = new GzipWriter(out, 6);
   const tar = new TarWriter(gzip);
   const files: ManifestFile[] = [];
   try {
-    for (const entry of listContent(contentDir)) {
+    for await (const entry of listContent(contentDir)) {
       const full = path.join(contentDir, ...entry.rel.split('/'));
+      let file: fs.promises.FileHandle | undefined;
       let stat: fs.Stats;
-      let data: Buffer;
       try {
-        stat = await fs.promises.stat(full);
-        data = entry.directory ? Buffer.alloc(0) : await fs.promises.readFile(full);
+        if (entry.directory) stat = await fs.promises.stat(full);
+        else {
+          file = await fs.promises.open(full, 'r');
+          stat = await file.stat();
+        }
       } catch (err) {
+        await file?.close();
         // Removed while we walked (a cache file…): it is not part of the snapshot.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw err;
       }
-      await tar.add({
-        path: entry.rel,
-        type: entry.directory ? 'directory' : 'file',
-        mode: stat.mode,
-        mtime: stat.mtimeMs / 1000,
-        data,
-      });
-      if (!entry.directory)
-        files.push({ path: entry.rel, size: data.length, sha256: sha256(data) });
+      const meta = { path: entry.rel, mode: stat.mode, mtime: stat.mtimeMs / 1000 };
+      if (file === undefined) {
+        await tar.add({ ...meta, type: 'directory', data: Buffer.alloc(0) });
+        continue;
+      }
+      try {
+        const hash = createHash('sha256');
+        const first = await readAt(file, 0, Math.min(CHUNK, stat.size));
+        // The end of the first chunk: past the headers of a media file, into its data.
+        const incompressible =
+          stat.size >= SAMPLED && looksIncompressible(first.subarray(-SAMPLED));
+        const chunks = fileChunks(file, stat.size, first, hash);
+        await tar.addStreamed(meta, stat.size, chunks, incompressible);
+        files.push({ path: entry.rel, size: stat.size, sha256: hash.digest('hex') });
+      } finally {
+        await file.close();
+      }
     }
     await tar.finish();
-    gzip.end();
-    await done;
+    await gzip.finish();
+    out.end();
+    await closed;
   } catch (err) {
     gzip.destroy();
-    await done.catch(() => undefined);
+    out.destroy();
+    await closed.catch(() => undefined);
     throw err;
   }
   return files;
+}
+
+/**
+ * Archives wp-content (without its database folder) as a gzipped tar and returns the list of
+ * files with their sizes and checksums: writeContentArchive, run in a child process at a lower
+ * priority (offload.ts), so that the site keeps serving at its usual pace meanwhile.
+ */
+export function archiveContent(contentDir: string, dest: string): Promise<ManifestFile[]> {
+  return offload({ op: 'archive', contentDir, dest });
 }
 
 export interface VerifyResult {
@@ -143,7 +228,7 @@ export async function verifyBackup(dir: string): Promise<VerifyResult> {
   const problems: string[] = [];
   let manifest: BackupManifest;
   try {
-    manifest = parseManifest(fs.readFileSync(path.join(dir, MANIFEST), 'utf8'));
+    manifest = parseManifest(await fs.promises.readFile(path.join(dir, MANIFEST), 'utf8'));
   } catch (err) {
     return {
       ok: false,
@@ -196,7 +281,7 @@ export async function verifyBackup(dir: string): Promise<VerifyResult> {
 
 /** Unpacks the files part into `dest` (which must not exist), restoring modes and times. */
 export async function extractContent(archive: string, dest: string): Promise<number> {
-  fs.mkdirSync(dest, { recursive: true });
+  await fs.promises.mkdir(dest, { recursive: true });
   const root = path.resolve(dest);
   let count = 0;
   const dirTimes: [string, number][] = [];
@@ -205,15 +290,15 @@ export async function extractContent(archive: string, dest: string): Promise<num
     if (!target.startsWith(root + path.sep))
       throw new Error(`unsafe path in archive: ${entry.path}`);
     if (entry.directory) {
-      fs.mkdirSync(target, { recursive: true, mode: entry.mode & 0o7777 });
+      await fs.promises.mkdir(target, { recursive: true, mode: entry.mode & 0o7777 });
       dirTimes.push([target, entry.mtime]);
       return;
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await fs.promises.writeFile(target, entry.data, { mode: entry.mode & 0o7777 });
     await fs.promises.utimes(target, entry.mtime, entry.mtime);
     count += 1;
   });
-  for (const [dir, mtime] of dirTimes.reverse()) fs.utimesSync(dir, mtime, mtime);
+  for (const [dir, mtime] of dirTimes.reverse()) await fs.promises.utimes(dir, mtime, mtime);
   return count;
 }

@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { createConnection as createCoreConnection } from 'mysql2';
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
+import { offload } from './offload.js';
 import { writeChunk } from './tar.js';
 
 /** home and siteurl as the database holds them. */
@@ -20,15 +21,11 @@ function optionsTable(prefix: string): string {
 
 /**
  * Copies a live SQLite database with SQLite's online backup API, which gives a consistent
- * snapshot while WordPress keeps using the file. Returns the copy's home and siteurl.
+ * snapshot while WordPress keeps using the file. It runs in a child process of its own (see
+ * offload.ts: SQLite's locks hold only between processes). Returns the copy's home and siteurl.
  */
 export async function backupSqlite(live: string, dest: string, prefix: string): Promise<SiteUrls> {
-  const db = new Database(live, { readonly: true, fileMustExist: true });
-  try {
-    await db.backup(dest);
-  } finally {
-    db.close();
-  }
+  await offload({ op: 'sqlite-copy', live, dest });
   const copy = new Database(dest, { readonly: true });
   try {
     const rows = copy
@@ -39,6 +36,20 @@ export async function backupSqlite(live: string, dest: string, prefix: string): 
     return urlsOf(rows);
   } finally {
     copy.close();
+  }
+}
+
+/**
+ * The online backup itself, in this process (offload-child.ts). After the first step the rest
+ * is copied in one: the copy holds one read lock throughout, so WordPress's writes wait for it
+ * (busy timeout) instead of making it start over, again and again on a busy site.
+ */
+export async function copySqlite(live: string, dest: string): Promise<void> {
+  const db = new Database(live, { readonly: true, fileMustExist: true, timeout: 30_000 });
+  try {
+    await db.backup(dest, { progress: () => 0x7fffffff });
+  } finally {
+    db.close();
   }
 }
 
@@ -105,9 +116,102 @@ async function connect(target: MysqlTarget): Promise<Connection> {
   return (await connectBoth(target)).c;
 }
 
-async function baseTables(c: Connection): Promise<string[]> {
-  const [rows] = await c.query("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'");
+async function tablesOfType(c: Connection, type: 'BASE TABLE' | 'VIEW'): Promise<string[]> {
+  const [rows] = await c.query('SHOW FULL TABLES WHERE Table_type = ?', [type]);
   return (rows as Record<string, string>[]).map((r) => Object.values(r)[0] ?? '');
+}
+
+const baseTables = (c: Connection): Promise<string[]> => tablesOfType(c, 'BASE TABLE');
+
+/**
+ * The columns whose values a dump carries, in order: all but generated ones, which the server
+ * computes (and refuses values for). Invisible columns too, which `SELECT *` would leave out.
+ */
+async function storedColumns(c: Connection, database: string, table: string): Promise<string[]> {
+  const [rows] = await c.query(
+    `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+        AND EXTRA NOT LIKE '%VIRTUAL GENERATED%' AND EXTRA NOT LIKE '%STORED GENERATED%'
+        AND EXTRA NOT LIKE '%PERSISTENT GENERATED%'
+      ORDER BY ORDINAL_POSITION`,
+    [database, table],
+  );
+  return (rows as { name: string }[]).map((r) => r.name);
+}
+
+/**
+ * `CREATE DEFINER=`u`@`h` …` without its definer: loaded into another install's database (a
+ * copy), the object belongs to that install's user, who may not name another.
+ */
+function withoutDefiner(ddl: string): string {
+  return ddl.replace(/\bDEFINER\s*=\s*(`[^`]*`|'[^']*'|\S+?)@(`[^`]*`|'[^']*'|\S+)\s+/i, '');
+}
+
+/** A statement whose body holds `;` (a trigger, a routine), between DELIMITER lines. */
+function delimited(sqlMode: string, ddl: string): string {
+  return (
+    `DELIMITER ;;\nSET SESSION sql_mode = '${sqlMode.replace(/[^A-Z0-9_,]/gi, '')}';;\n` +
+    `${ddl};;\nDELIMITER ;\nSET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n`
+  );
+}
+
+/** Column `column` of the first row a SHOW CREATE … answered. */
+function shown(rows: unknown, column: string): string {
+  const value = (rows as Record<string, unknown>[])[0]?.[column];
+  if (typeof value !== 'string') {
+    throw new Error(`the database user may not read the definition (${column} is empty)`);
+  }
+  return value;
+}
+
+/**
+ * Triggers, stored procedures and functions, and views: after the tables' rows (the triggers
+ * must not fire while they load), routines before the triggers and views that call them, and
+ * views in an order where each comes after the views it selects from.
+ */
+async function schemaObjects(c: Connection, database: string): Promise<string> {
+  let out = '';
+  for (const kind of ['PROCEDURE', 'FUNCTION'] as const) {
+    const [routines] = await c.query(
+      `SELECT ROUTINE_NAME AS name, SQL_MODE AS mode FROM information_schema.ROUTINES
+        WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE = ? ORDER BY ROUTINE_NAME`,
+      [database, kind],
+    );
+    for (const r of routines as { name: string; mode: string }[]) {
+      const [created] = await c.query(`SHOW CREATE ${kind} ${c.escapeId(r.name)}`);
+      const ddl = withoutDefiner(shown(created, `Create ${kind[0]}${kind.slice(1).toLowerCase()}`));
+      out += `\nDROP ${kind} IF EXISTS ${c.escapeId(r.name)};\n${delimited(r.mode, ddl)}`;
+    }
+  }
+  // Several triggers of one table and event run in ACTION_ORDER: created in that order, they keep it.
+  const [triggers] = await c.query(
+    `SELECT TRIGGER_NAME AS name, SQL_MODE AS mode FROM information_schema.TRIGGERS
+      WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER`,
+    [database],
+  );
+  for (const t of triggers as { name: string; mode: string }[]) {
+    const [created] = await c.query(`SHOW CREATE TRIGGER ${c.escapeId(t.name)}`);
+    const ddl = withoutDefiner(shown(created, 'SQL Original Statement'));
+    out += `\nDROP TRIGGER IF EXISTS ${c.escapeId(t.name)};\n${delimited(t.mode, ddl)}`;
+  }
+  const views = new Map<string, string>();
+  for (const view of await tablesOfType(c, 'VIEW')) {
+    const [created] = await c.query(`SHOW CREATE VIEW ${c.escapeId(view)}`);
+    // One line, as the server prints it: the definition's own newlines are escaped in it.
+    views.set(view, withoutDefiner(shown(created, 'Create View')));
+  }
+  const emitted = new Set<string>();
+  const emit = (view: string, path: string[]): void => {
+    if (emitted.has(view) || path.includes(view)) return;
+    const ddl = views.get(view) ?? '';
+    for (const other of views.keys()) {
+      if (other !== view && ddl.includes(c.escapeId(other))) emit(other, [...path, view]);
+    }
+    emitted.add(view);
+    out += `\nDROP VIEW IF EXISTS ${c.escapeId(view)};\n${ddl};\n`;
+  };
+  for (const view of views.keys()) emit(view, []);
+  return out;
 }
 
 /** Bytes the install's tables take, for the disk check. */
@@ -129,9 +233,15 @@ const BATCH_BYTES = 1 << 20;
 /**
  * Dumps every table of the install's database as SQL, gzipped, from one consistent snapshot
  * (`START TRANSACTION WITH CONSISTENT SNAPSHOT`), so the site keeps writing meanwhile. Each
- * statement ends a line with `;`, and values never hold a raw newline.
+ * statement ends a line with `;`, and values never hold a raw newline. Escaping every value and
+ * compressing take CPU: it runs in a child process at a lower priority (offload.ts).
  */
-export async function dumpMysql(
+export function dumpMysql(target: MysqlTarget, dest: string, prefix: string): Promise<SiteUrls> {
+  return offload({ op: 'mysql-dump', target, dest, prefix });
+}
+
+/** dumpMysql's work, in this process (offload-child.ts). */
+export async function dumpMysqlHere(
   target: MysqlTarget,
   dest: string,
   prefix: string,
@@ -150,16 +260,19 @@ export async function dumpMysql(
     );
     for (const table of await baseTables(c)) {
       const [created] = await c.query(`SHOW CREATE TABLE ${c.escapeId(table)}`);
-      const ddl = Object.values((created as Record<string, string>[])[0] ?? {})[1] ?? '';
+      const ddl = shown(created, 'Create Table');
       await write(`\nDROP TABLE IF EXISTS ${c.escapeId(table)};\n${ddl};\n`);
+      const columns = (await storedColumns(c, target.database, table))
+        .map((name) => c.escapeId(name))
+        .join(',');
       const rows = core
-        .query({ sql: `SELECT * FROM ${c.escapeId(table)}`, rowsAsArray: true })
+        .query({ sql: `SELECT ${columns} FROM ${c.escapeId(table)}`, rowsAsArray: true })
         .stream();
       let batch: string[] = [];
       let size = 0;
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
-        await write(`INSERT INTO ${c.escapeId(table)} VALUES ${batch.join(',')};\n`);
+        await write(`INSERT INTO ${c.escapeId(table)} (${columns}) VALUES ${batch.join(',')};\n`);
         batch = [];
         size = 0;
       };
@@ -171,6 +284,7 @@ export async function dumpMysql(
       }
       await flush();
     }
+    await write(await schemaObjects(c, target.database));
     await write('SET FOREIGN_KEY_CHECKS = 1;\nSET UNIQUE_CHECKS = 1;\n');
     const [options] = await c.query(
       `SELECT option_name, option_value FROM ${c.escapeId(optionsTable(prefix))} WHERE option_name IN ('home', 'siteurl')`,
@@ -189,23 +303,45 @@ export async function dumpMysql(
   return urls;
 }
 
-/** Drops every table of the install's database and loads a dump written by dumpMysql. */
+/**
+ * Drops every table and view of the install's database (their triggers go with the tables; its
+ * routines are dropped too) and loads a dump written by dumpMysql. Statements end a line with
+ * `;`, or with the delimiter a `DELIMITER` line sets.
+ */
 export async function loadMysql(target: MysqlTarget, dump: string): Promise<number> {
   const c = await connect(target);
   let statements = 0;
   try {
     await c.query('SET FOREIGN_KEY_CHECKS = 0');
+    for (const view of await tablesOfType(c, 'VIEW')) {
+      await c.query(`DROP VIEW IF EXISTS ${c.escapeId(view)}`);
+    }
     for (const table of await baseTables(c)) await c.query(`DROP TABLE ${c.escapeId(table)}`);
+    const [routines] = await c.query(
+      'SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS kind FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?',
+      [target.database],
+    );
+    for (const r of routines as { name: string; kind: string }[]) {
+      await c.query(
+        `DROP ${r.kind === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${c.escapeId(r.name)}`,
+      );
+    }
     const lines = readline.createInterface({
       input: fs.createReadStream(dump).pipe(zlib.createGunzip()),
       crlfDelay: Infinity,
     });
     let statement = '';
+    let delimiter = ';';
     for await (const line of lines) {
       if (statement === '' && (line === '' || line.startsWith('-- '))) continue;
+      const set = statement === '' ? /^DELIMITER\s+(\S+)$/i.exec(line) : null;
+      if (set !== null) {
+        delimiter = set[1] ?? ';';
+        continue;
+      }
       statement += statement === '' ? line : `\n${line}`;
-      if (line.endsWith(';')) {
-        await c.query(statement.slice(0, -1));
+      if (line.endsWith(delimiter)) {
+        await c.query(statement.slice(0, -delimiter.length));
         statements += 1;
         statement = '';
       }

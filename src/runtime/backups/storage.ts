@@ -40,37 +40,44 @@ export class LocalBackupStorage implements BackupStorage {
     return `${this.dir(key)}.tmp`;
   }
 
-  stage(key: BackupKey): Promise<string> {
+  async stage(key: BackupKey): Promise<string> {
     const tmp = this.tmp(key);
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp, { recursive: true });
-    return Promise.resolve(tmp);
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    await fs.promises.mkdir(tmp, { recursive: true });
+    return tmp;
   }
 
-  commit(key: BackupKey): Promise<void> {
+  async commit(key: BackupKey): Promise<void> {
     const dir = this.dir(key);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(this.tmp(key), dir);
-    return Promise.resolve();
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    await fs.promises.rename(this.tmp(key), dir);
   }
 
-  open(key: BackupKey): Promise<string | null> {
+  async open(key: BackupKey): Promise<string | null> {
     const dir = this.dir(key);
-    return Promise.resolve(fs.existsSync(path.join(dir, 'manifest.json')) ? dir : null);
-  }
-
-  remove(key: BackupKey): Promise<void> {
-    fs.rmSync(this.tmp(key), { recursive: true, force: true });
-    fs.rmSync(this.dir(key), { recursive: true, force: true });
-    const installDir = path.dirname(this.dir(key));
-    if (fs.existsSync(installDir) && fs.readdirSync(installDir).length === 0) {
-      fs.rmdirSync(installDir);
+    try {
+      await fs.promises.access(path.join(dir, 'manifest.json'));
+      return dir;
+    } catch {
+      return null;
     }
-    return Promise.resolve();
+  }
+
+  async remove(key: BackupKey): Promise<void> {
+    await fs.promises.rm(this.tmp(key), { recursive: true, force: true });
+    await fs.promises.rm(this.dir(key), { recursive: true, force: true });
+    const installDir = path.dirname(this.dir(key));
+    try {
+      await fs.promises.rmdir(installDir);
+    } catch (err) {
+      // Other backups of the install are still there (or it is gone already).
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw err;
+    }
   }
 
   async freeBytes(): Promise<number> {
-    fs.mkdirSync(this.root, { recursive: true });
+    await fs.promises.mkdir(this.root, { recursive: true });
     const stats = await fs.promises.statfs(this.root);
     return stats.bavail * stats.bsize;
   }

@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 
 /**
  * A minimal POSIX tar (ustar, with PAX headers for long or non-ASCII paths): enough to write
@@ -89,22 +89,56 @@ export async function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
   }
 }
 
+/** Where a TarWriter writes: a stream, or a writer that may store some bytes uncompressed. */
+export interface TarSink {
+  write(chunk: Buffer, incompressible?: boolean): Promise<void>;
+}
+
 export class TarWriter {
-  constructor(private readonly out: Writable) {}
+  private readonly sink: TarSink;
+
+  constructor(out: Writable | TarSink) {
+    this.sink =
+      out instanceof Writable ? { write: (chunk: Buffer) => writeChunk(out, chunk) } : out;
+  }
 
   async add(entry: TarEntry): Promise<void> {
     for (const block of entryBlocks({ ...entry, size: entry.data.length })) {
-      await writeChunk(this.out, block);
+      await this.sink.write(block);
     }
     if (entry.type === 'file') {
-      await writeChunk(this.out, entry.data);
-      await writeChunk(this.out, padding(entry.data.length));
+      await this.sink.write(entry.data);
+      await this.sink.write(padding(entry.data.length));
     }
+  }
+
+  /**
+   * Adds a regular file of `size` bytes whose data comes in `chunks`, read as it is written, so
+   * that a large file is never held in memory whole. The chunks must add up to `size` exactly.
+   * `incompressible` data is passed on marked so (headers and padding never are).
+   */
+  async addStreamed(
+    entry: Omit<TarEntry, 'data' | 'type'>,
+    size: number,
+    chunks: AsyncIterable<Buffer>,
+    incompressible = false,
+  ): Promise<void> {
+    for (const block of entryBlocks({ ...entry, type: 'file', size })) {
+      await this.sink.write(block);
+    }
+    let written = 0;
+    for await (const chunk of chunks) {
+      written += chunk.length;
+      if (written > size) throw new Error(`${entry.path}: more than the ${size} bytes announced`);
+      await this.sink.write(chunk, incompressible);
+    }
+    if (written !== size) throw new Error(`${entry.path}: ${written} bytes, ${size} announced`);
+    await this.sink.write(padding(size));
   }
 
   /** Two zero blocks end the archive. */
   async finish(): Promise<void> {
-    await writeChunk(this.out, Buffer.alloc(BLOCK * 2));
+    await this.sink.write(Buffer.alloc(BLOCK * 2));
   }
 }
 
