@@ -185,21 +185,21 @@ export class Edge {
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    const response = await this.deps.runtime.request(site, {
-      method: req.method ?? 'GET',
-      url,
-      headers,
-      ...(body === undefined ? {} : { body }),
-    });
-    if (key !== null) this.pageCache.put(site.installId, key, response);
-    this.write(
-      res,
-      req.method ?? 'GET',
-      response.status,
-      response.headers,
-      response.body,
-      key === null ? null : 'MISS',
-    );
+    const render = () =>
+      this.deps.runtime.request(site, {
+        method: req.method ?? 'GET',
+        url,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+    if (key === null) {
+      const response = await render();
+      this.write(res, req.method ?? 'GET', response.status, response.headers, response.body, null);
+      return;
+    }
+    const { response, shared } = await this.pageCache.render(site.installId, key, render);
+    const status = shared ? 'HIT' : 'MISS';
+    this.write(res, req.method ?? 'GET', response.status, response.headers, response.body, status);
   }
 
   private write(

@@ -6,6 +6,11 @@ interface Entry {
   response: PhpResponse;
 }
 
+interface Render {
+  generation: number;
+  response: Promise<PhpResponse>;
+}
+
 const TTL_MS = 10 * 60_000;
 const MAX_PER_INSTALL = 500;
 const SESSION_COOKIE =
@@ -17,6 +22,12 @@ function noStore(value: string | string[] | undefined): boolean {
   return /no-store|private|no-cache/i.test(v);
 }
 
+/** Whether WordPress let this response be kept and shared between visitors. */
+function shareable(response: PhpResponse): boolean {
+  const h = response.headers;
+  return response.status === 200 && h['set-cookie'] === undefined && !noStore(h['cache-control']);
+}
+
 /**
  * Full pages for anonymous GET and HEAD requests, kept in memory per install: never wp-admin,
  * the login page, logged-in or commenter visitors, or what WordPress marks private or
@@ -24,6 +35,10 @@ function noStore(value: string | string[] | undefined): boolean {
  */
 export class PageCache {
   private readonly installs = new Map<string, Map<string, Entry>>();
+  /** Misses being rendered now, by install and key: the same page is rendered once at a time. */
+  private readonly rendering = new Map<string, Render>();
+  /** Bumped by each purge, so that a page rendered before it is not stored after it. */
+  private readonly generations = new Map<string, number>();
 
   /** The cache key for a request, or null when the request must not use the cache. */
   keyOf(req: IncomingMessage, host: string, url: string): string | null {
@@ -44,10 +59,38 @@ export class PageCache {
     return entry.response;
   }
 
+  /**
+   * Renders a missed page with `run` and keeps it if it may be shared. Visitors who miss the
+   * same page while it renders wait for that render instead of starting their own (as nginx's
+   * proxy_cache_lock does), and get its response if it may be shared: `shared` is then true.
+   */
+  async render(
+    installId: string,
+    key: string,
+    run: () => Promise<PhpResponse>,
+  ): Promise<{ response: PhpResponse; shared: boolean }> {
+    const id = `${installId}\n${key}`;
+    const generation = this.generations.get(installId) ?? 0;
+    const current = this.rendering.get(id);
+    if (current !== undefined && current.generation === generation) {
+      const response = await current.response.catch(() => undefined);
+      if (response !== undefined && shareable(response)) return { response, shared: true };
+    }
+    const render: Render = { generation, response: run() };
+    this.rendering.set(id, render);
+    try {
+      const response = await render.response;
+      if ((this.generations.get(installId) ?? 0) === generation) {
+        this.put(installId, key, response);
+      }
+      return { response, shared: false };
+    } finally {
+      if (this.rendering.get(id) === render) this.rendering.delete(id);
+    }
+  }
+
   put(installId: string, key: string, response: PhpResponse): void {
-    if (response.status !== 200) return;
-    const h = response.headers;
-    if (h['set-cookie'] !== undefined || noStore(h['cache-control'])) return;
+    if (!shareable(response)) return;
     let pages = this.installs.get(installId);
     if (pages === undefined) {
       pages = new Map();
@@ -63,6 +106,7 @@ export class PageCache {
   purge(installId: string): number {
     const n = this.installs.get(installId)?.size ?? 0;
     this.installs.delete(installId);
+    this.generations.set(installId, (this.generations.get(installId) ?? 0) + 1);
     return n;
   }
 }

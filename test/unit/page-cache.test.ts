@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { PageCache } from '../../src/edge/page-cache.js';
+import type { PhpResponse } from '../../src/runtime/php/types.js';
+
+function page(text: string, headers: Record<string, string[]> = {}): PhpResponse {
+  return { status: 200, headers, body: new TextEncoder().encode(text) };
+}
+
+/** A render the test finishes when it chooses, counting how often it was started. */
+function controlled(response: PhpResponse) {
+  let calls = 0;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  return {
+    run: async () => {
+      calls += 1;
+      await done;
+      return response;
+    },
+    finish: () => {
+      finish();
+    },
+    calls: () => calls,
+  };
+}
+
+describe('the page cache', () => {
+  it('renders a page missed by several visitors at once only once, and keeps it', async () => {
+    const cache = new PageCache();
+    const render = controlled(page('home'));
+    const first = cache.render('i1', 'a.localhost/', render.run);
+    const second = cache.render('i1', 'a.localhost/', render.run);
+    render.finish();
+    const [a, b] = await Promise.all([first, second]);
+    expect(render.calls()).toBe(1);
+    expect(a.shared).toBe(false);
+    expect(b.shared).toBe(true);
+    expect(new TextDecoder().decode(b.response.body)).toBe('home');
+    expect(cache.get('i1', 'a.localhost/')).toBe(a.response);
+  });
+
+  it('does not share a response that sets a cookie: each visitor gets its own render', async () => {
+    const cache = new PageCache();
+    const render = controlled(page('hello', { 'set-cookie': ['session=1'] }));
+    const first = cache.render('i1', 'a.localhost/', render.run);
+    const second = cache.render('i1', 'a.localhost/', render.run);
+    render.finish();
+    const [a, b] = await Promise.all([first, second]);
+    expect(render.calls()).toBe(2);
+    expect([a.shared, b.shared]).toEqual([false, false]);
+    expect(cache.get('i1', 'a.localhost/')).toBeUndefined();
+  });
+
+  it('keeps renders of other pages and other installs apart', async () => {
+    const cache = new PageCache();
+    const one = controlled(page('one'));
+    const other = controlled(page('other'));
+    const a = cache.render('i1', 'a.localhost/', one.run);
+    const b = cache.render('i2', 'a.localhost/', other.run);
+    one.finish();
+    other.finish();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect([ra.shared, rb.shared]).toEqual([false, false]);
+    expect(one.calls() + other.calls()).toBe(2);
+  });
+
+  it('does not store, or share, a page whose render began before a purge', async () => {
+    const cache = new PageCache();
+    const stale = controlled(page('before the purge'));
+    const before = cache.render('i1', 'a.localhost/', stale.run);
+    cache.purge('i1');
+    const fresh = controlled(page('after the purge'));
+    const after = cache.render('i1', 'a.localhost/', fresh.run);
+    stale.finish();
+    fresh.finish();
+    const [b, a] = await Promise.all([before, after]);
+    expect(b.shared).toBe(false);
+    expect(a.shared).toBe(false);
+    expect(fresh.calls()).toBe(1);
+    const kept = cache.get('i1', 'a.localhost/');
+    expect(kept === undefined ? '' : new TextDecoder().decode(kept.body)).toBe('after the purge');
+  });
+
+  it('lets a visitor render again when the render it waited for failed', async () => {
+    const cache = new PageCache();
+    let calls = 0;
+    const failing = async (): Promise<PhpResponse> => {
+      calls += 1;
+      await Promise.resolve();
+      throw new Error('PHP crashed');
+    };
+    const first = cache.render('i1', 'a.localhost/', failing);
+    const second = cache.render('i1', 'a.localhost/', async () => {
+      calls += 1;
+      await Promise.resolve();
+      return page('recovered');
+    });
+    await expect(first).rejects.toThrow('PHP crashed');
+    const b = await second;
+    expect(calls).toBe(2);
+    expect(b.shared).toBe(false);
+    expect(new TextDecoder().decode(b.response.body)).toBe('recovered');
+  });
+});
