@@ -226,20 +226,23 @@ async function underLoad(wp: WordPressServer, serving: Install[]): Promise<numbe
   return rssAll;
 }
 
-function diskFigure(wp: WordPressServer, installs: Install[], first: Install): void {
+async function diskFigure(wp: WordPressServer, installs: Install[], first: Install): Promise<void> {
   const dataDir = wp.store.config.dataDir;
-  const d = summarize(installs.map((i) => diskUsage(siteLayout(dataDir, i.id).dir) / 1e6));
+  const sizes = await Promise.all(installs.map((i) => diskUsage(siteLayout(dataDir, i.id).dir)));
+  const d = summarize(sizes.map((b) => b / 1e6));
   figure('6. disk per new install beyond the shared core', 'under 5 MB', d.max < 5);
   console.log(`  <data>/installs/<id>: ${range(d, (v) => `${v.toFixed(2)} MB`)}`);
   const content = siteLayout(dataDir, first.id).contentDir;
-  const parts = fs.readdirSync(content).map((name) => {
-    const p = path.join(content, name);
-    const bytes = fs.statSync(p).isDirectory() ? diskUsage(p) : fs.statSync(p).size;
-    return `${name} ${(bytes / 1e6).toFixed(2)}`;
-  });
+  const parts = await Promise.all(
+    fs.readdirSync(content).map(async (name) => {
+      const p = path.join(content, name);
+      const bytes = fs.statSync(p).isDirectory() ? await diskUsage(p) : fs.statSync(p).size;
+      return `${name} ${(bytes / 1e6).toFixed(2)}`;
+    }),
+  );
   console.log(`  ${first.name}'s wp-content, MB: ${parts.join(', ')}`);
   console.log(
-    `  the shared core (the release): ${(diskUsage(wp.releaseRoot) / 1e6).toFixed(1)} MB`,
+    `  the shared core (the release): ${((await diskUsage(wp.releaseRoot)) / 1e6).toFixed(1)} MB`,
   );
 }
 
@@ -303,7 +306,7 @@ try {
   );
 
   const all = await wp.api<{ results: Install[] }>('GET', '/v1/installs?limit=100');
-  diskFigure(wp, all.body.results, first);
+  await diskFigure(wp, all.body.results, first);
   console.log(`\nload average at the end: ${load()}`);
 } catch (err) {
   console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
+import { alive } from '../helpers/processes.js';
 import { siteRequest, waitFor } from '../helpers/site.js';
 
 /** The PHP host processes among a process's children (their command line names host.js). */
@@ -14,15 +15,6 @@ function phpHosts(pid: number): number[] {
     }
   }
   return hosts;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -5,16 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhpCrashError, PhpTimeoutError, WasmRuntime } from '../../src/runtime/php/wasm/pool.js';
 import type { SiteMount } from '../../src/runtime/php/types.js';
 import { ensureBuilt } from '../helpers/cli.js';
+import { alive } from '../helpers/processes.js';
 import { waitFor } from '../helpers/site.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The pool's promises on a tiny PHP site: no WordPress needed to make PHP hang or die. */
 describe('the php-wasm pool', () => {

@@ -176,7 +176,8 @@ export class BackupManager {
     const mysql = this.mysqlOf(install);
 
     // The parts are compressed: the install's size bounds what they need.
-    const needed = diskUsage(layout.contentDir) + (mysql === null ? 0 : await mysqlSize(mysql));
+    const needed =
+      (await diskUsage(layout.contentDir)) + (mysql === null ? 0 : await mysqlSize(mysql));
     const free = await this.storage.freeBytes();
     if (!fitsOnDisk(free, needed, this.deps.reserveBytes)) {
       throw new BackupRefusedError(
@@ -314,7 +315,7 @@ export class BackupManager {
       return;
     }
     const layout = siteLayout(this.deps.dataDir, install.id);
-    fs.rmSync(`${layout.contentDir}.restore`, { recursive: true, force: true });
+    await fs.promises.rm(`${layout.contentDir}.restore`, { recursive: true, force: true });
     const safety = safetyId === undefined ? undefined : await store.read.backups.findAny(safetyId);
     if (safety !== undefined && safety.status !== 'completed' && safety.status !== 'failed') {
       await this.storage.remove({ installId: safety.install_id, backupId: safety.id });
@@ -373,7 +374,7 @@ export class BackupManager {
       if (!steps.has('restore.extracted')) {
         // The install was not touched yet: only the unpacked backup goes.
         const layout = siteLayout(this.deps.dataDir, install.id);
-        fs.rmSync(`${layout.contentDir}.restore`, { recursive: true, force: true });
+        await fs.promises.rm(`${layout.contentDir}.restore`, { recursive: true, force: true });
         throw new Error(
           `restore of backup ${backupId} failed, nothing was changed: ${message(err)}`,
         );
@@ -518,12 +519,15 @@ export class BackupManager {
     if (!fs.existsSync(layout.contentDir) && fs.existsSync(outgoing)) {
       fs.renameSync(outgoing, layout.contentDir);
     }
-    fs.rmSync(incoming, { recursive: true, force: true });
-    fs.rmSync(outgoing, { recursive: true, force: true });
+    await fs.promises.rm(incoming, { recursive: true, force: true });
+    await fs.promises.rm(outgoing, { recursive: true, force: true });
     const files = await extractContent(path.join(dir, FILES_PART), incoming);
     if (manifest.database.engine === 'sqlite') {
       fs.mkdirSync(path.join(incoming, 'database'), { recursive: true });
-      fs.copyFileSync(path.join(dir, manifest.database.part), path.join(incoming, SQLITE_FILE));
+      await fs.promises.copyFile(
+        path.join(dir, manifest.database.part),
+        path.join(incoming, SQLITE_FILE),
+      );
     }
     // The flag travels with the files: what is swapped in stays in maintenance until the end.
     setMaintenanceFlag(incoming);
@@ -535,7 +539,7 @@ export class BackupManager {
     fs.renameSync(layout.contentDir, outgoing);
     fs.renameSync(incoming, layout.contentDir);
     await steps.record(`${phase}.swapped`);
-    fs.rmSync(outgoing, { recursive: true, force: true });
+    await fs.promises.rm(outgoing, { recursive: true, force: true });
     const mysql = this.mysqlOf(install);
     if (mysql !== null) await loadMysql(mysql, path.join(dir, manifest.database.part));
 

@@ -69,11 +69,20 @@ export async function removeSiteFiles(layout: SiteLayout): Promise<void> {
   await fsp.rm(layout.dir, { recursive: true, force: true });
 }
 
-/** Bytes on disk under a folder, for the disk-per-install figure. */
-export function diskUsage(dir: string): number {
+/**
+ * Bytes on disk under a folder (a backup's disk check, the disk-per-install figure), without
+ * blocking the event loop: synchronously, 20,000 files took 85 ms of the serving process.
+ */
+export async function diskUsage(dir: string): Promise<number> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true, recursive: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
   let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  // A few stats at a time: one by one is slow, all at once floods libuv's pool.
+  for (let i = 0; i < files.length; i += 64) {
+    const sizes = await Promise.all(
+      files.slice(i, i + 64).map(async (f) => (await fs.promises.stat(f)).size),
+    );
+    for (const size of sizes) total += size;
   }
   return total;
 }
