@@ -192,9 +192,19 @@ export class Edge {
         headers,
         ...(body === undefined ? {} : { body }),
       });
-    if (key === null) {
+    // A HEAD is answered from a cached GET, but its own render (with no body, or a body PHP
+    // may leave out) is neither kept nor shared with GETs.
+    if (key === null || req.method === 'HEAD') {
       const response = await render();
-      this.write(res, req.method ?? 'GET', response.status, response.headers, response.body, null);
+      const status = key === null ? null : 'MISS';
+      this.write(
+        res,
+        req.method ?? 'GET',
+        response.status,
+        response.headers,
+        response.body,
+        status,
+      );
       return;
     }
     const { response, shared } = await this.pageCache.render(site.installId, key, render);

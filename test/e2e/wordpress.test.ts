@@ -205,6 +205,14 @@ describe.each(DATABASES)('a hosted WordPress install on %s', (database, env) => 
       10_000,
     );
     expect((await get('/')).headers['x-cache']).toBe('HIT');
+    // A HEAD is answered from a cached GET; its own render is never served to a GET.
+    const headHit = await siteRequest(serve.url, host, '/', { method: 'HEAD' });
+    expect([headHit.status, headHit.headers['x-cache'], headHit.body]).toEqual([200, 'HIT', '']);
+    const headMiss = await siteRequest(serve.url, host, '/?head', { method: 'HEAD' });
+    expect(headMiss.headers['x-cache']).toBe('MISS');
+    const after = await get('/?head');
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(after.body).toContain('</html>');
   });
 
   it('keeps serving after the PHP version changes', async () => {

@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { FromHost, FromWorker, ToHost, ToWorker, WorkerData } from './messages.js';
 
-// Like the worker, the host always runs from the compiled tree (see pool.ts).
+// src/runtime/php/wasm and dist/runtime/php/wasm sit at the same depth: the host (and its
+// workers) always run from the compiled tree, also when this module is loaded from source by the
+// tests.
 const HOST_PATH = new URL('../../../../dist/runtime/php/wasm/host.js', import.meta.url);
 
 /** What an instance tells the pool: its worker's messages, then one exit. */
