@@ -16,9 +16,7 @@ export interface SearchReplaceInput {
  * Prints one JSON line of counts.
  */
 export function searchReplaceScript(input: SearchReplaceInput): string {
-  // A restore runs it while the install is in maintenance, which would answer it with a 503.
-  return `${phpScriptPreamble(input)}define('WPFLEET_IGNORE_MAINTENANCE', true);
-require '/wordpress/wp-load.php';
+  return `${phpScriptPreamble(input)}require '/wordpress/wp-load.php';
 global $wpdb;
 
 function wpfleet_json_form($s) {

@@ -1,7 +1,9 @@
 /**
  * The start of a PHP script run inside an install: decodes `input` (passed as base64 JSON, so no
  * value needs PHP escaping) into `$in`, and makes the request look like one to `$in['url']`,
- * since WordPress guesses URLs (post GUIDs among them) from the request.
+ * since WordPress guesses URLs (post GUIDs among them) from the request. The platform's own
+ * scripts are operations, not visits: the agent's maintenance mode (a restore's, for one) lets
+ * them through, as it lets WP-CLI.
  */
 export function phpScriptPreamble(input: { url: string }): string {
   const payload = Buffer.from(JSON.stringify(input)).toString('base64');
@@ -14,5 +16,6 @@ $_SERVER['SERVER_PORT'] = isset($u['port']) ? $u['port'] : 80;
 $_SERVER['REQUEST_URI'] = '/';
 $_SERVER['SCRIPT_NAME'] = $_SERVER['PHP_SELF'] = '/index.php';
 unset($_SERVER['HTTPS']);
+define('WPFLEET_IGNORE_MAINTENANCE', true);
 `;
 }
