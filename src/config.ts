@@ -77,6 +77,11 @@ export interface PhpConfig {
   idleSeconds: number;
   /** A PHP request running longer is treated as hung and its instance replaced. */
   timeoutSeconds: number;
+  /**
+   * Private address blocks (CIDR) installs' PHP may reach although the network policy closes
+   * them (`WPFLEET_PHP_NETWORK_ALLOW`, e.g. a shared Redis); empty by default. docs/security.md.
+   */
+  networkAllow: string[];
 }
 
 export const RELEASE_SOURCES = ['wordpress.org', 'debian'] as const;
@@ -235,6 +240,24 @@ function dnsServers(raw: string | undefined): string[] {
   return list;
 }
 
+/** Comma-separated CIDR blocks (`10.0.0.0/8`, `fd00::/8`) or single addresses. */
+function cidrList(setting: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const block of list) {
+    const [address = '', bits] = block.split('/');
+    const version = net.isIP(address);
+    const max = version === 6 ? 128 : 32;
+    if (version === 0 || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+      throw new ConfigError(setting, `"${block}" is not an address or CIDR block`);
+    }
+  }
+  return list;
+}
+
 /** `smtp://…` or `smtps://…` with a host; the value is never echoed, as it holds a password. */
 function smtpUrl(raw: string | undefined): string | null {
   if (raw === undefined || raw.trim() === '') return null;
@@ -358,6 +381,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
         1,
         3600,
       ),
+      networkAllow: cidrList('WPFLEET_PHP_NETWORK_ALLOW', env.WPFLEET_PHP_NETWORK_ALLOW),
     },
     publicAddresses: publicAddresses(env.WPFLEET_PUBLIC_ADDRESSES),
     dnsServers: dnsServers(env.WPFLEET_DNS_SERVERS),

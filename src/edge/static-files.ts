@@ -40,7 +40,9 @@ export function isStaticPath(urlPath: string): boolean {
 
 /**
  * The file a URL path names under a root, or null: the path is decoded and normalised, and a
- * result outside the root (`..`) or a hidden file (`.ht.sqlite`, `.htaccess`) is refused.
+ * result outside the root (`..`) or a hidden file (`.ht.sqlite`, `.htaccess`) is refused. So is
+ * a path that reaches outside the root through a symlink: installs' PHP cannot make one, but a
+ * tree from elsewhere (an old install, an import) could hold one pointing at another install.
  */
 export function fileUnder(root: string, urlPath: string): string | null {
   let decoded: string;
@@ -53,7 +55,27 @@ export function fileUnder(root: string, urlPath: string): string | null {
   const normal = path.posix.normalize(decoded);
   if (normal.split('/').some((part) => part.startsWith('.') && part !== '')) return null;
   const full = path.join(root, normal);
-  return full.startsWith(root + path.sep) ? full : null;
+  if (!full.startsWith(root + path.sep)) return null;
+  let real: string;
+  try {
+    real = fs.realpathSync.native(full);
+  } catch {
+    return null;
+  }
+  return real.startsWith(realRoot(root) + path.sep) ? real : null;
+}
+
+const realRoots = new Map<string, string>();
+
+/** A root's real path, remembered: roots are a few folders per install that do not move. */
+function realRoot(root: string): string {
+  let real = realRoots.get(root);
+  if (real === undefined) {
+    real = fs.realpathSync.native(root);
+    if (realRoots.size >= 10_000) realRoots.clear();
+    realRoots.set(root, real);
+  }
+  return real;
 }
 
 /** Answers from disk with type and caching headers; false when there is no such file. */

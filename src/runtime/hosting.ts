@@ -69,6 +69,10 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     total: config.php.total,
     idleMs: config.php.idleSeconds * 1000,
     timeoutMs: config.php.timeoutSeconds * 1000,
+    networkAllow: config.php.networkAllow,
+    onRefused: (connection) => {
+      log.warn({ ...connection }, "refused a connection from an install's PHP");
+    },
   });
   let port = config.port;
   const address: EdgeAddress = {

@@ -139,6 +139,14 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('hunter2');
   });
 
+  it('opens no private network to PHP unless told, and reads the blocks it is told', () => {
+    expect(loadConfig({ data: '/d' }, {}).php.networkAllow).toEqual([]);
+    expect(
+      loadConfig({ data: '/d' }, { WPFLEET_PHP_NETWORK_ALLOW: '10.0.5.0/24, fd00::/8,127.0.0.1' })
+        .php.networkAllow,
+    ).toEqual(['10.0.5.0/24', 'fd00::/8', '127.0.0.1']);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ data: '/d' }, { DATABASE_URL: '' }).database.kind).toBe('sqlite');
   });
@@ -196,6 +204,18 @@ describe('loadConfig', () => {
         {},
         { WPFLEET_MAIL_FROM: 'Fleet <a b@c>' },
         'WPFLEET_MAIL_FROM',
+      ],
+      [
+        'a PHP network block that is a name',
+        {},
+        { WPFLEET_PHP_NETWORK_ALLOW: '10.0.0.0/8, redis.internal' },
+        'WPFLEET_PHP_NETWORK_ALLOW',
+      ],
+      [
+        'a PHP network block with a prefix too long',
+        {},
+        { WPFLEET_PHP_NETWORK_ALLOW: '10.0.0.0/33' },
+        'WPFLEET_PHP_NETWORK_ALLOW',
       ],
       [
         'a From spread over two lines',

@@ -1,3 +1,5 @@
+import type { SiteDatabase } from './network-policy.js';
+
 /** What a PHP runtime needs to run one install: its files and its address. */
 export interface SiteMount {
   installId: string;
@@ -10,6 +12,17 @@ export interface SiteMount {
   configFile: string;
   /** Scheme, host and port WordPress is reached at, e.g. `http://blog.localhost:8080`. */
   absoluteUrl: string;
+  /** The install's MySQL database, the one private address its PHP may reach; none on SQLite. */
+  database?: SiteDatabase;
+}
+
+/** A connection an install's PHP asked for and the network policy refused (docs/security.md). */
+export interface RefusedConnection {
+  installId: string;
+  host: string;
+  port: number;
+  address?: string;
+  reason: string;
 }
 
 export interface PhpRequest {

@@ -7,6 +7,7 @@ import { JobSteps } from '../../jobs/steps.js';
 import { AgentClient } from '../agent/client.js';
 import { databaseNameFor, MysqlAdmin, type InstallDatabase } from '../databases/mysql-admin.js';
 import { phpAgentTransport } from '../agent/transport.js';
+import type { SiteDatabase } from '../php/network-policy.js';
 import type { PhpRuntime, SiteMount } from '../php/types.js';
 import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
 import { randomTablePrefix, renderWpConfig } from '../sites/wp-config.js';
@@ -72,7 +73,9 @@ export class Provisioner {
   siteMount(install: InstallRow, primaryHost?: string): SiteMount | null {
     if (install.release_version === null) return null;
     const layout = siteLayout(this.deps.dataDir, install.id);
+    const database = this.databaseOf(install);
     return {
+      ...(database === null ? {} : { database }),
       installId: install.id,
       phpVersion: install.php_version,
       releaseDir: this.deps.releases.dir(install.release_version),
@@ -268,6 +271,17 @@ export class Provisioner {
     if (mysql !== null) await mysql.admin.drop(mysql.db);
     await steps.record('delete.database-dropped', { dropped: mysql !== null });
     return { removed: true, database_dropped: mysql !== null, at: nowIso() };
+  }
+
+  /** Where the install's PHP may reach its MySQL database, and as whom; null on SQLite. */
+  private databaseOf(install: InstallRow): SiteDatabase | null {
+    if (install.db_user === null || this.deps.mysql === null) return null;
+    const { hostname, port } = new URL(`mysql://${this.deps.mysql.host}`);
+    return {
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: port === '' ? 3306 : Number(port),
+      user: install.db_user,
+    };
   }
 
   /** The install's MySQL database, if it has one (it was provisioned with a MySQL URL). */

@@ -1,4 +1,10 @@
-import type { PhpRequest, PhpResponse, PhpScriptResult, SiteMount } from '../types.js';
+import type {
+  PhpRequest,
+  PhpResponse,
+  PhpScriptResult,
+  RefusedConnection,
+  SiteMount,
+} from '../types.js';
 
 /** Messages between the pool (main thread) and a php-wasm worker thread. */
 export type ToWorker =
@@ -12,7 +18,8 @@ export type FromWorker =
   | { kind: 'assigned'; id: number }
   | { kind: 'response'; id: number; response: PhpResponse }
   | { kind: 'script'; id: number; result: PhpScriptResult }
-  | { kind: 'error'; id: number; message: string };
+  | { kind: 'error'; id: number; message: string }
+  | { kind: 'refused'; connection: Omit<RefusedConnection, 'installId'> };
 
 /** What every instance of a release and PHP version shares, and can boot with ahead of need. */
 export interface RuntimeBase {
@@ -25,6 +32,8 @@ export interface WorkerData {
   /** The install to serve, or null for a spare that waits to be assigned one. */
   site: SiteMount | null;
   processId: number;
+  /** CIDR blocks the operator opened to installs' PHP although they are private. */
+  networkAllow: string[];
 }
 
 /** Messages from the server to the PHP host process, which keeps the instances' threads. */

@@ -1,16 +1,35 @@
 import { createNodeFsMountHandler } from '@php-wasm/node';
 import { PHPRequestHandler, setPhpIniEntries, type PHP } from '@php-wasm/universal';
 import type { SiteMount } from '../types.js';
+import { readOnlyMount, sandboxFilesystem } from './sandbox-fs.js';
+
+/**
+ * What no install's PHP may call: each would start a process on the host if php-wasm were ever
+ * given a spawn handler (it has none today, and PHP would crash on the call instead of failing).
+ * `disable_functions` is a system setting: a script cannot turn it back on with ini_set().
+ */
+export const DISABLED_FUNCTIONS = [
+  'exec',
+  'passthru',
+  'pcntl_exec',
+  'pcntl_fork',
+  'popen',
+  'proc_open',
+  'shell_exec',
+  'system',
+];
 
 /**
  * How a php-wasm instance is laid out and set up to serve an install: the release's core at
- * /wordpress (read-only by convention), the install's wp-content mounted over
- * /wordpress/wp-content, and its wp-config.php at /wp-config.php, where WordPress looks one
- * level above ABSPATH. The worker and the benchmark's bare handler both use it, so the bench
- * measures exactly what the server runs.
+ * /wordpress, read-only (every install of the release shares it), the install's wp-content
+ * mounted writable over /wordpress/wp-content, and its wp-config.php, read-only, at
+ * /wp-config.php, where WordPress looks one level above ABSPATH. No symlink can be made (see
+ * sandbox-fs.ts). The worker and the benchmark's bare handler both use it, so the bench measures
+ * exactly what the server runs.
  */
 export async function mountRelease(php: PHP, releaseDir: string): Promise<void> {
-  await php.mount('/wordpress', createNodeFsMountHandler(releaseDir));
+  sandboxFilesystem(php);
+  await php.mount('/wordpress', readOnlyMount(releaseDir));
   // No OPcache settings: php-wasm 3.1.20 sets file-cache-only OPcache, which does not start
   // under its `wasm` SAPI (nothing is cached; measured in docs/runtime.md).
   await setPhpIniEntries(php, {
@@ -19,6 +38,7 @@ export async function mountRelease(php: PHP, releaseDir: string): Promise<void> 
     display_errors: '0',
     log_errors: '1',
     error_log: '/tmp/php-errors.log',
+    disable_functions: DISABLED_FUNCTIONS.join(','),
   });
   php.chdir('/wordpress');
 }
@@ -29,7 +49,8 @@ export async function mountInstall(
   site: Pick<SiteMount, 'contentDir' | 'configFile' | 'absoluteUrl'>,
 ): Promise<PHPRequestHandler> {
   await php.mount('/wordpress/wp-content', createNodeFsMountHandler(site.contentDir));
-  await php.mount('/wp-config.php', createNodeFsMountHandler(site.configFile));
+  // The platform writes it (URLs, database, agent secret); the install's PHP only reads it.
+  await php.mount('/wp-config.php', readOnlyMount(site.configFile));
   return new PHPRequestHandler({
     php,
     documentRoot: '/wordpress',

@@ -3,6 +3,7 @@ import type {
   PhpResponse,
   PhpRuntime,
   PhpScriptResult,
+  RefusedConnection,
   RuntimeStats,
   SiteMount,
 } from '../types.js';
@@ -22,6 +23,10 @@ export interface WasmPoolOptions {
   timeoutMs: number;
   /** Node options of the PHP host process; `HOST_EXEC_ARGV` by default. */
   hostExecArgv?: string[];
+  /** Private CIDR blocks installs' PHP may reach (`WPFLEET_PHP_NETWORK_ALLOW`). */
+  networkAllow?: string[];
+  /** Told of each connection the network policy refused (docs/security.md). */
+  onRefused?: (connection: RefusedConnection) => void;
 }
 
 /**
@@ -219,7 +224,12 @@ export class WasmRuntime implements PhpRuntime {
   }
 
   private spawn(base: RuntimeBase, site: SiteMount | null, pool: InstallPool | null): Instance {
-    const data: WorkerData = { base, site, processId: this.nextProcessId++ };
+    const data: WorkerData = {
+      base,
+      site,
+      processId: this.nextProcessId++,
+      networkAllow: this.options.networkAllow ?? [],
+    };
     let booted: { resolve: () => void; reject: (err: Error) => void } | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       booted = { resolve, reject };
@@ -233,7 +243,9 @@ export class WasmRuntime implements PhpRuntime {
     const channel = this.host.spawn(data, {
       message: (m) => {
         if (m.kind === 'ready') booted?.resolve();
-        else if (m.kind === 'boot-failed') {
+        else if (m.kind === 'refused') {
+          this.options.onRefused?.({ installId: instance.site?.installId ?? '', ...m.connection });
+        } else if (m.kind === 'boot-failed') {
           booted?.reject(new PhpCrashError(`PHP failed to start: ${m.message}`));
         } else settle(instance, m);
       },
@@ -312,7 +324,7 @@ export class WasmRuntime implements PhpRuntime {
 /** Hands a worker's answer to the request waiting for it. */
 function settle(
   instance: Instance,
-  m: Exclude<FromWorker, { kind: 'ready' | 'boot-failed' }>,
+  m: Exclude<FromWorker, { kind: 'ready' | 'boot-failed' | 'refused' }>,
 ): void {
   const waiter = instance.pending.get(m.id);
   instance.pending.delete(m.id);

@@ -2,6 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadNodeRuntime } from '@php-wasm/node';
 import { PHP, type PHPRequestHandler, type SupportedPHPVersion } from '@php-wasm/universal';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
+import { NetworkPolicy } from '../network-policy.js';
+import { NetworkGate, routeSocketsThrough } from './network-gate.js';
 import { mountInstall, mountRelease } from './php-site.js';
 
 /**
@@ -14,17 +16,24 @@ import { mountInstall, mountRelease } from './php-site.js';
  */
 const port = parentPort;
 if (port === null) throw new Error('php worker started outside a worker thread');
-const { base, site: initialSite, processId } = workerData as WorkerData;
+const { base, site: initialSite, processId, networkAllow } = workerData as WorkerData;
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
+
+const gate = new NetworkGate(new NetworkPolicy(networkAllow), (refused) => {
+  const { refused: reason, ...rest } = refused;
+  send({ kind: 'refused', connection: { ...rest, reason } });
+});
 
 async function boot(): Promise<PHP> {
   const runtime = await loadNodeRuntime(base.phpVersion as SupportedPHPVersion, {
     emscriptenOptions: { processId },
   });
   const php = new PHP(runtime);
+  // Before any PHP runs: its sockets go through the gate, its files through the sandbox.
+  routeSocketsThrough(php, await gate.start());
   await mountRelease(php, base.releaseDir);
   return php;
 }
@@ -34,7 +43,10 @@ async function main(): Promise<void> {
   let handler: PHPRequestHandler | null = null;
   try {
     php = await boot();
-    if (initialSite !== null) handler = await mountInstall(php, initialSite);
+    if (initialSite !== null) {
+      gate.setDatabase(initialSite.database ?? null);
+      handler = await mountInstall(php, initialSite);
+    }
   } catch (err) {
     send({ kind: 'boot-failed', message: err instanceof Error ? err.message : String(err) });
     return;
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
   async function handle(message: ToWorker): Promise<void> {
     try {
       if (message.kind === 'assign') {
+        gate.setDatabase(message.site.database ?? null);
         handler = await mountInstall(php, message.site);
         send({ kind: 'assigned', id: message.id });
       } else if (message.kind === 'request') {
