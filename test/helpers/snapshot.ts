@@ -29,7 +29,54 @@ export interface StoreInspector {
   /** A connection of its own to the store, apart from the server's. */
   db: Kysely<DB>;
   snapshot(): Promise<StoreSnapshot>;
+  /**
+   * The definition of every table, column, index and constraint (under `(schema)`) and the rows of
+   * every table the database holds, Kysely's migration tables included: what a migration run may
+   * change.
+   */
+  whole(): Promise<StoreSnapshot>;
   close(): Promise<void>;
+}
+
+const SCHEMA_KEY = '(schema)';
+
+async function sqliteDefinitions(db: Kysely<DB>): Promise<{ tables: string[]; lines: string[] }> {
+  const { rows } = await sql<{ type: string; name: string; sql: string | null }>`
+    select type, name, sql from sqlite_master order by type, name`.execute(db);
+  return {
+    tables: rows.filter((r) => r.type === 'table').map((r) => r.name),
+    lines: rows.map((r) => JSON.stringify(r)),
+  };
+}
+
+async function postgresDefinitions(db: Kysely<DB>): Promise<{ tables: string[]; lines: string[] }> {
+  const tables = await sql<{ name: string }>`
+    select table_name as name from information_schema.tables
+    where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(db);
+  const columns = await sql<Record<string, unknown>>`
+    select table_name, column_name, ordinal_position, data_type, is_nullable, column_default
+    from information_schema.columns where table_schema = current_schema()`.execute(db);
+  const indexes = await sql<Record<string, unknown>>`
+    select indexname, indexdef from pg_indexes where schemaname = current_schema()`.execute(db);
+  const constraints = await sql<Record<string, unknown>>`
+    select conrelid::regclass::text as table_name, conname, pg_get_constraintdef(oid) as def
+    from pg_constraint where connamespace = current_schema()::regnamespace`.execute(db);
+  return {
+    tables: tables.rows.map((r) => r.name),
+    lines: [
+      ...tables.rows.map((r) => `table ${JSON.stringify(r)}`),
+      ...columns.rows.map((r) => `column ${JSON.stringify(r)}`),
+      ...indexes.rows.map((r) => `index ${JSON.stringify(r)}`),
+      ...constraints.rows.map((r) => `constraint ${JSON.stringify(r)}`),
+    ],
+  };
+}
+
+async function rowsOf(db: Kysely<DB>, table: string): Promise<string[]> {
+  const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
+    db,
+  );
+  return rows.map((row) => JSON.stringify(row)).sort();
 }
 
 /**
@@ -50,12 +97,14 @@ export function inspectStore(store: TestStore): StoreInspector {
     db,
     async snapshot() {
       const out: StoreSnapshot = {};
-      for (const table of TABLES) {
-        const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(
-          table,
-        )}`.execute(db);
-        out[table] = rows.map((row) => JSON.stringify(row)).sort();
-      }
+      for (const table of TABLES) out[table] = await rowsOf(db, table);
+      return out;
+    },
+    async whole() {
+      const { tables, lines } =
+        cfg.kind === 'sqlite' ? await sqliteDefinitions(db) : await postgresDefinitions(db);
+      const out: StoreSnapshot = { [SCHEMA_KEY]: lines.sort() };
+      for (const table of tables) out[table] = await rowsOf(db, table);
       return out;
     },
     close: () => db.destroy(),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RateLimitConfig } from '../../config.js';
 import type { Services } from '../../core/services.js';
+import { acceptJsonBodies } from '../shared/json-bodies.js';
 import { registerAuth } from './auth.js';
 import { handleError } from './errors.js';
 import { accountUserRoutes } from './routes/account-users.js';
@@ -23,18 +24,7 @@ export const wpEngineApi: FastifyPluginAsyncTypebox<WpEngineOptions> = async (ap
   const { services } = opts;
   registerAuth(app, services.credentials, opts.rateLimits);
   app.setErrorHandler(handleError);
-  // Bodies are JSON only: anything else (text/plain included) is 415, not a string to validate.
-  app.removeContentTypeParser('text/plain');
-  // Clients that send `Content-Type: application/json` on every request (DELETE and check_status
-  // included) send it with no body; an empty JSON body is no body, and a route that needs one
-  // still refuses it through its schema.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text === '') done(null, undefined);
-    else void parseJson(request, text, done);
-  });
+  acceptJsonBodies(app);
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: 'Not Found' }));
 
   // WP Engine answers exactly `application/json` (no charset) with the gateway's CORS headers.
