@@ -36,7 +36,7 @@ function offlineManager(app: App): BackupManager {
     // Never called by verify or prune.
     runtime: undefined as never,
     provisioner: undefined as never,
-    purgePages: () => undefined,
+    purgePages: () => Promise.resolve(),
   });
 }
 
@@ -140,7 +140,8 @@ export function backupCommands(program: Command): void {
               store: app.store,
               runtime: hosting.runtime,
               provisioner: hosting.provisioner,
-              purgePages: () => undefined,
+              // The running server's edge sees this through the install's row.
+              purgePages: (id) => app.services.cache.pagesChanged(id),
             });
             result = await manager.restore(target.id, backup.id);
           } finally {

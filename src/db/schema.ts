@@ -78,6 +78,8 @@ export interface InstallsTable {
   db_name: string | null;
   db_user: string | null;
   db_password: string | null;
+  /** Bumped by each page purge: an edge drops the install's pages rendered before it. */
+  pages_generation: number;
 }
 
 export interface DomainsTable {

@@ -140,7 +140,7 @@ export class Edge {
       ) {
         return;
       }
-      await this.servePhp(req, res, host, site, url);
+      await this.servePhp(req, res, host, site, url, route.install.pages_generation);
     } catch (err) {
       this.deps.log.error({ err, install: route.install.id }, 'edge request failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
@@ -168,8 +168,10 @@ export class Edge {
     host: string,
     site: SiteMount,
     url: string,
+    generation: number,
   ): Promise<void> {
     const key = this.pageCache.keyOf(req, host, url);
+    this.pageCache.sync(site.installId, generation);
     const cached = key === null ? undefined : this.pageCache.get(site.installId, key);
     if (cached !== undefined) {
       this.write(res, req.method ?? 'GET', cached.status, cached.headers, cached.body, 'HIT');

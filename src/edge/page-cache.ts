@@ -39,6 +39,19 @@ export class PageCache {
   private readonly rendering = new Map<string, Render>();
   /** Bumped by each purge, so that a page rendered before it is not stored after it. */
   private readonly generations = new Map<string, number>();
+  /** The install's purge count in the store (`pages_generation`) as last seen here. */
+  private readonly stored = new Map<string, number>();
+
+  /**
+   * Catches up with purges made elsewhere (another server, the CLI): `generation` is the
+   * install's `pages_generation` as the edge last read it (at most a couple of seconds old).
+   */
+  sync(installId: string, generation: number): void {
+    const seen = this.stored.get(installId);
+    if (seen === generation) return;
+    this.stored.set(installId, generation);
+    if (seen !== undefined && generation > seen) this.purge(installId);
+  }
 
   /** The cache key for a request, or null when the request must not use the cache. */
   keyOf(req: IncomingMessage, host: string, url: string): string | null {

@@ -103,7 +103,9 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     siteMount: (install) => provisioner.siteMount(install),
     log,
   });
-  const purgePages = (installId: string): void => void edge.purgePages(installId);
+  // A purge through the API empties this process's page cache before it is answered.
+  app.services.cache.whenPagesPurged((installId) => void edge.purgePages(installId));
+  const purgePages = (installId: string) => app.services.cache.pagesChanged(installId);
   const notify = backupNotifier({ store, mailer: mailerFor(config.mail, log), log });
   const backups = backupManagerFor(config, { store, runtime, provisioner, purgePages, notify });
   const runner = new JobRunner(
@@ -112,7 +114,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
       ...backupJobHandlers(backups, JOB_ATTEMPTS),
       'install.provision': (job, steps) => provisioner.provision(job.target_id, steps),
       'install.delete': (job, steps) => provisioner.remove(job.target_id, steps),
-      ...siteJobHandlers({ store, provisioner, edge, address }),
+      ...siteJobHandlers({ store, provisioner, edge, address, pagesChanged: purgePages }),
       'domain.check_status': domainCheckHandler(store, config),
     },
     { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },

@@ -8,6 +8,8 @@ export interface SiteJobDeps {
   provisioner: Provisioner;
   edge: Edge;
   address: EdgeAddress;
+  /** Drops the install's cached pages on every server. */
+  pagesChanged(installId: string): Promise<void>;
 }
 
 /** Jobs that act on a running install: its URLs after a primary domain change, cache purges. */
@@ -16,6 +18,7 @@ export function siteJobHandlers({
   provisioner,
   edge,
   address,
+  pagesChanged,
 }: SiteJobDeps): Record<string, JobHandler> {
   return {
     // Points WordPress's home and siteurl at the install's primary domain (or its cname).
@@ -28,7 +31,7 @@ export function siteJobHandlers({
         (await store.read.domains.findPrimary(install.id))?.name ?? provisioner.cname(install);
       const url = address.origin(primary);
       const urls = await provisioner.agentFor(install).setUrls(url, url);
-      edge.purgePages(install.id);
+      await pagesChanged(install.id);
       return { ...urls };
     },
     // No CDN yet: `cdn` purges what there is, the page cache and the object cache.

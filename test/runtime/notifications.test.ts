@@ -263,7 +263,7 @@ describe('backup notifications from the store', () => {
       store: h.app.store,
       runtime,
       provisioner,
-      purgePages: () => undefined,
+      purgePages: () => Promise.resolve(),
       notify,
     });
     try {

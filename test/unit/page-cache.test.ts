@@ -103,4 +103,19 @@ describe('the page cache', () => {
     expect(b.shared).toBe(false);
     expect(new TextDecoder().decode(b.response.body)).toBe('recovered');
   });
+
+  it('drops pages when the store says a purge happened elsewhere, and only then', async () => {
+    const cache = new PageCache();
+    cache.sync('i1', 4);
+    await cache.render('i1', 'a.localhost/', () => Promise.resolve(page('old')));
+    cache.sync('i1', 4);
+    expect(cache.get('i1', 'a.localhost/')).toBeDefined();
+    // Another server (or the CLI) purged: the next request here sees the new count.
+    cache.sync('i1', 5);
+    expect(cache.get('i1', 'a.localhost/')).toBeUndefined();
+    // The first count seen for an install is where this cache starts, not a purge.
+    await cache.render('i2', 'b.localhost/', () => Promise.resolve(page('b')));
+    cache.sync('i2', 9);
+    expect(cache.get('i2', 'b.localhost/')).toBeDefined();
+  });
 });

@@ -14,15 +14,33 @@ const LABEL: Record<PurgeType, string> = {
   cdn: 'CDN cache',
 };
 
+/** Told once a page purge is committed: an edge in this process empties its page cache. */
+export type PagePurgeListener = (installId: string) => void;
+
 export class CacheService {
+  private readonly listeners = new Set<PagePurgeListener>();
+
   constructor(
     private readonly store: Store,
     private readonly installs: InstallsService,
   ) {}
 
-  /** Queues a purge, at most one per 60 s per install; returns the job id. */
+  /**
+   * Registers an in-process page cache to empty at each purge, before the purge is answered.
+   * Caches in other processes see the purge through the install's row (`pages_generation`).
+   */
+  whenPagesPurged(listener: PagePurgeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Queues a purge, at most one per 60 s per install; returns the job id. A page (or cdn) purge
+   * is in effect when this returns: no cached page rendered before it is served again. The job
+   * does the rest (WordPress's object cache, for `object` and `cdn`).
+   */
   async purge(actor: Actor, installId: string, type: PurgeType): Promise<string> {
-    return this.store.transaction(async (r) => {
+    const queued = await this.store.transaction(async (r) => {
       const install = await this.installs.find(r, actor, installId);
       await throttleJob(
         r,
@@ -44,7 +62,23 @@ export class CacheService {
         targetId: install.id,
         details: { type, job_id: job.id },
       });
-      return job.id;
+      if (type !== 'object') await r.installs.bumpPagesGeneration(install.id);
+      return { id: job.id, installId: install.id };
     });
+    if (type !== 'object') this.notify(queued.installId);
+    return queued.id;
+  }
+
+  /**
+   * The install's pages changed outside WordPress's own requests (a restore, new URLs): no page
+   * rendered before may be served from any server's cache.
+   */
+  async pagesChanged(installId: string): Promise<void> {
+    await this.store.transaction((r) => r.installs.bumpPagesGeneration(installId));
+    this.notify(installId);
+  }
+
+  private notify(installId: string): void {
+    for (const listener of this.listeners) listener(installId);
   }
 }

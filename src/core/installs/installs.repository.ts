@@ -160,6 +160,15 @@ export class InstallsRepository {
       .execute();
   }
 
+  /** Records a page purge: every server's edge drops the install's pages rendered before it. */
+  async bumpPagesGeneration(id: string): Promise<void> {
+    await this.db
+      .updateTable('installs')
+      .set((eb) => ({ pages_generation: eb('pages_generation', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
+  }
+
   async markDeleted(id: string, at: string): Promise<void> {
     await this.db.updateTable('installs').set({ deleted_at: at }).where('id', '=', id).execute();
   }

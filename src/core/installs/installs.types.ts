@@ -33,4 +33,5 @@ export const NOT_PROVISIONED = {
   db_name: null,
   db_user: null,
   db_password: null,
+  pages_generation: 0,
 } as const;

@@ -45,7 +45,8 @@ export interface BackupManagerDeps {
   /** Bytes a backup must leave free on the disk it is written to. */
   reserveBytes: number;
   /** Empties the install's page cache (the edge's, in the serving process). */
-  purgePages(installId: string): void;
+  /** Drops the install's cached pages on every server (a restore changed them). */
+  purgePages(installId: string): Promise<void>;
   storage?: BackupStorage;
   /** Tells the backup's notification e-mails it completed or failed; must never reject. */
   notify?(backupId: string): Promise<void>;
@@ -587,7 +588,7 @@ export class BackupManager {
     await steps.record(`${phase}.urls-set`);
     // Through the agent: it answering is the sign the restored WordPress works.
     await agent.setMaintenance(false);
-    this.deps.purgePages(install.id);
+    await this.deps.purgePages(install.id);
     return { files, url, urls_rewritten: pairs.map((p) => p.from), rows_changed: rowsChanged };
   }
 
