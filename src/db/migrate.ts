@@ -3,10 +3,16 @@ import type { Engine } from './engine.js';
 import * as initial from './migrations/001-initial.js';
 import * as runtime from './migrations/002-runtime.js';
 import * as backups from './migrations/003-backups.js';
+import * as interruptions from './migrations/004-interruptions.js';
 import type { DB } from './schema.js';
 
 /** Migrations are listed here in order; each receives the engine for the few types that differ. */
-const MIGRATIONS = { '001-initial': initial, '002-runtime': runtime, '003-backups': backups };
+const MIGRATIONS = {
+  '001-initial': initial,
+  '002-runtime': runtime,
+  '003-backups': backups,
+  '004-interruptions': interruptions,
+};
 
 class InlineProvider implements MigrationProvider {
   constructor(private readonly engine: Engine) {}

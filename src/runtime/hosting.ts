@@ -12,6 +12,7 @@ import { siteJobHandlers } from './site-jobs.js';
 import { domainCheckHandler } from './domain-check/handler.js';
 import { WasmRuntime } from './php/wasm/pool.js';
 import type { PhpRuntime } from './php/types.js';
+import { installJobTypes } from './provision/install-jobs.js';
 import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision/provisioner.js';
 
 /** The agent mu-plugin, shipped in the package beside src/ and dist/. */
@@ -80,6 +81,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   };
   const provisioner = new Provisioner({
     store,
+    installs: app.services.installs,
     runtime,
     releases,
     edge: address,
@@ -106,8 +108,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     store,
     {
       ...backupJobHandlers(backups, JOB_ATTEMPTS),
-      'install.provision': (job, steps) => provisioner.provision(job.target_id, steps),
-      'install.delete': (job, steps) => provisioner.remove(job.target_id, steps),
+      ...installJobTypes(provisioner, app.services.installs),
       ...siteJobHandlers({ store, provisioner, edge, address }),
       'domain.check_status': domainCheckHandler(store, config),
     },
