@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { SCOPES, type Actor } from '../../src/core/actor.js';
 import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
+import { openDatabase } from '../../src/db/database.js';
+import { failStrandedInstalls } from '../../src/db/migrations/004-interruptions.js';
 import { requeueInterrupted } from '../../src/jobs/recovery.js';
 import {
   FinalJobError,
@@ -359,5 +361,34 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
     const afterBackoff = await app.store.read.jobs.nextDue(inAMinute, types);
     expect(afterBackoff?.id).toBe(job.id);
     expect(later.install_id).toBe(installId);
+  });
+
+  it('fails, on upgrade, the installs an earlier version left pending with their provisioning given up', async () => {
+    const stranded = await newInstall();
+    const queued = await newInstall();
+    await app.store.transaction(async (r) => {
+      const now = new Date().toISOString();
+      await r.jobs.claim(stranded.job.id, now);
+      await r.jobs.fail(
+        stranded.job.id,
+        'interrupted by a restart on each of its 3 attempts',
+        null,
+        now,
+      );
+    });
+    const database = await openDatabase(store.config.database);
+    try {
+      expect(await failStrandedInstalls(database.db)).toBe(1);
+      expect(await failStrandedInstalls(database.db)).toBe(0);
+    } finally {
+      await database.close();
+    }
+    const failed = await app.store.read.installs.findAny(stranded.installId);
+    expect([failed?.status, failed?.status_reason]).toEqual([
+      'failed',
+      'provisioning failed: interrupted by a restart on each of its 3 attempts',
+    ]);
+    expect(await activity(stranded.installId)).toEqual(['install.create', 'install.failed']);
+    expect((await app.store.read.installs.findAny(queued.installId))?.status).toBe('pending');
   });
 });
