@@ -40,6 +40,28 @@ export function installCommands(program: Command): void {
       }
     });
 
+  withStoreOptions(installs.command('retry <install>'))
+    .description('provision a failed install again (the running server does it)')
+    .option('--json', 'print JSON')
+    .action(async (nameOrId: string, flags: JsonFlags) => {
+      const app = await createApp(configFrom({ ...flags }));
+      try {
+        const { install, jobId } = await app.services.installs.retryForOperator(nameOrId);
+        console.log(
+          flags.json === true
+            ? JSON.stringify({
+                id: install.id,
+                name: install.name,
+                status: install.status,
+                job_id: jobId,
+              })
+            : `install ${install.name} is pending again: provisioning queued as job ${jobId}`,
+        );
+      } finally {
+        await app.close();
+      }
+    });
+
   withStoreOptions(installs.command('php <install> <version>'))
     .description('change the PHP version an install runs')
     .action(async (nameOrId: string, version: string, flags: StoreFlags) => {

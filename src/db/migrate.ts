@@ -3,6 +3,7 @@ import type { Engine } from './engine.js';
 import * as initial from './migrations/001-initial.js';
 import * as runtime from './migrations/002-runtime.js';
 import * as backups from './migrations/003-backups.js';
+import * as interruptions from './migrations/004-interruptions.js';
 import * as pagePurges from './migrations/005-page-purges.js';
 import type { DB } from './schema.js';
 
@@ -11,6 +12,7 @@ const MIGRATIONS = {
   '001-initial': initial,
   '002-runtime': runtime,
   '003-backups': backups,
+  '004-interruptions': interruptions,
   '005-page-purges': pagePurges,
 };
 

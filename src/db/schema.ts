@@ -78,6 +78,8 @@ export interface InstallsTable {
   db_name: string | null;
   db_user: string | null;
   db_password: string | null;
+  /** Why a `failed` install failed; null otherwise. */
+  status_reason: string | null;
   /** Bumped by each page purge: an edge drops the install's pages rendered before it. */
   pages_generation: number;
 }
@@ -134,6 +136,10 @@ export interface JobsTable {
   updated_at: string;
   run_after: string | null;
   error: string | null;
+  /** Restarts in a row that interrupted the job at the same recorded step (src/jobs/recovery.ts). */
+  interruptions: number;
+  /** The last step the job had recorded when a restart last interrupted it; null for none. */
+  interrupted_at: string | null;
 }
 
 export interface ActivityTable {

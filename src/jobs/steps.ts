@@ -16,6 +16,14 @@ function recordedSteps(job: JobRow): Map<string, StepData> {
 }
 
 /**
+ * The newest step a job has recorded, null for none. A step recorded again by a later attempt
+ * keeps its place, so this changes only when the job gets further than it ever was.
+ */
+export function lastRecordedStep(job: JobRow): string | null {
+  return [...recordedSteps(job).keys()].pop() ?? null;
+}
+
+/**
  * The steps a job has done, kept in its row (as `{"steps": …}` in its result until it finishes),
  * so that a run after a crash knows where the last one stopped: a restore that had begun
  * swapping files rolls forward instead of starting over. Each step is also a crash point.

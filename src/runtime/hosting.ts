@@ -12,6 +12,7 @@ import { siteJobHandlers } from './site-jobs.js';
 import { domainCheckHandler } from './domain-check/handler.js';
 import { WasmRuntime } from './php/wasm/pool.js';
 import type { PhpRuntime } from './php/types.js';
+import { installJobTypes } from './provision/install-jobs.js';
 import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision/provisioner.js';
 
 /** The agent mu-plugin, shipped in the package beside src/ and dist/. */
@@ -84,6 +85,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   };
   const provisioner = new Provisioner({
     store,
+    installs: app.services.installs,
     runtime,
     releases,
     edge: address,
@@ -112,8 +114,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     store,
     {
       ...backupJobHandlers(backups, JOB_ATTEMPTS),
-      'install.provision': (job, steps) => provisioner.provision(job.target_id, steps),
-      'install.delete': (job, steps) => provisioner.remove(job.target_id, steps),
+      ...installJobTypes(provisioner, app.services.installs),
       ...siteJobHandlers({ store, provisioner, edge, address, pagesChanged: purgePages }),
       'domain.check_status': domainCheckHandler(store, config),
     },

@@ -192,6 +192,66 @@ describe.each(ENGINES)('wpfleet CLI on %s', (engine) => {
     }
   });
 
+  it('installs retry provisions a failed install again, and refuses one that is not failed', async () => {
+    const store = await testStore(engine);
+    const api = await startHarness(engine, {}, store);
+    try {
+      const t = await api.tenant();
+      const created = await api.request<{ id: string }>('POST', '/v1/installs', {
+        auth: t.auth,
+        body: { name: 'clifailed', account_id: t.accountId },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      const [first] = await api.app.store.read.jobs.listForTarget(id);
+      await api.app.store.transaction(async (r) => {
+        await r.jobs.fail(first?.id ?? '', 'gave up', null, new Date().toISOString());
+        await api.app.services.installs.markFailedWithin(r, id, 'provisioning failed: gave up');
+      });
+
+      const out = await runCli(['installs', 'retry', 'clifailed', '--json'], store.env);
+      expect(out.stderr).toBe('');
+      expect(out.code).toBe(0);
+      const body = JSON.parse(out.stdout) as Record<string, unknown>;
+      const jobs = await api.app.store.read.jobs.listForTarget(id);
+      expect(jobs.map((j) => [j.type, j.state])).toEqual([
+        ['install.provision', 'failed'],
+        ['install.provision', 'queued'],
+      ]);
+      expect(body).toEqual({ id, name: 'clifailed', status: 'pending', job_id: jobs[1]?.id });
+      const got = await api.request<{ status: string }>('GET', `/v1/installs/${id}`, {
+        auth: t.auth,
+      });
+      expect(got.body.status).toBe('pending');
+      const activity = await api.app.store.read.activity.listForAccount(t.accountId, 10);
+      expect(activity.find((a) => a.action === 'install.retry')?.actor).toBe('cli');
+
+      const again = await runCli(['installs', 'retry', id], store.env);
+      expect(again.code).toBe(1);
+      expect(again.stdout).toBe('');
+      expect(again.stderr.trim()).toBe(
+        'wpfleet: status: Install is pending; only a failed install can be retried',
+      );
+      const unknown = await runCli(['installs', 'retry', 'nosuchinstall'], store.env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr.trim()).toBe('wpfleet: Install not found');
+      expect(await api.app.store.read.jobs.listForTarget(id)).toHaveLength(2);
+
+      await api.app.store.transaction(async (r) => {
+        await r.jobs.fail(jobs[1]?.id ?? '', 'gave up again', null, new Date().toISOString());
+        await api.app.services.installs.markFailedWithin(r, id, 'provisioning failed: again');
+      });
+      const text = await runCli(['installs', 'retry', id], store.env);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(
+        /^install clifailed is pending again: provisioning queued as job [0-9a-f-]{36}\n$/,
+      );
+    } finally {
+      await api.close();
+      await store.dispose();
+    }
+  });
+
   describe('serve', () => {
     let store: TestStore;
     let server: ServeProcess | undefined;

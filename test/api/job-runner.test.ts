@@ -1,83 +1,145 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
+import { SCOPES, type Actor } from '../../src/core/actor.js';
 import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
-import { FinalJobError, JobRunner, type JobHandler, type JobType } from '../../src/jobs/runner.js';
-import { JobSteps } from '../../src/jobs/steps.js';
+import { openDatabase } from '../../src/db/database.js';
+import { failStrandedInstalls } from '../../src/db/migrations/004-interruptions.js';
+import { requeueInterrupted } from '../../src/jobs/recovery.js';
+import {
+  FinalJobError,
+  JobRunner,
+  type JobHandler,
+  type JobType,
+  type RunnerOptions,
+} from '../../src/jobs/runner.js';
+import { JobSteps, type StepData } from '../../src/jobs/steps.js';
+import { installJobTypes } from '../../src/runtime/provision/install-jobs.js';
 import { ENGINES, testStore, type TestStore } from '../helpers/engines.js';
 import { waitFor } from '../helpers/site.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const ATTEMPTS = 3;
+/** More than ATTEMPTS, so that interruptions counted as attempts would show. */
+const INTERRUPTIONS = 5;
+const OPTIONS = {
+  concurrency: 1,
+  pollMs: 20,
+  maxAttempts: ATTEMPTS,
+  maxInterruptions: INTERRUPTIONS,
+  backoffMs: 10,
+} satisfies RunnerOptions;
 
 /**
- * The job runner on a real store: what a crashed attempt recorded reaches the next one, a job
- * that restarts interrupted on every attempt is given up cleanly, and a final error is final.
+ * The job runner on a real store: what an interrupted attempt recorded reaches the next one,
+ * restarts do not use up attempts, a job interrupted at the same step again and again is given
+ * up, a job given up leaves its install `failed` with the reason in the same transaction, and a
+ * final error is final.
  */
 describe.each(ENGINES)('the job runner on %s', (engine) => {
   let store: TestStore;
   let app: App;
   let accountId: string;
+  let actor: Actor;
+  let installs = 0;
 
   beforeAll(async () => {
     store = await testStore(engine);
     app = await createApp(store.config);
-    accountId = (await app.services.accounts.create({ name: 'Runner test' })).account.id;
+    const created = await app.services.accounts.create({ name: 'Runner test' });
+    accountId = created.account.id;
+    actor = {
+      accountId,
+      userId: created.ownerUserId,
+      label: 'test',
+      scopes: new Set(SCOPES),
+      roles: 'owner',
+      installIds: null,
+    };
   });
   afterAll(async () => {
     await app.close();
     await store.dispose();
   });
 
-  const enqueue = (type: string): Promise<JobRow> =>
+  const enqueue = (type: string, installId: string | null = null): Promise<JobRow> =>
     app.store.transaction((r) =>
-      r.jobs.enqueue({ accountId, installId: null, type, targetId: `target-${type}` }),
+      r.jobs.enqueue({ accountId, installId, type, targetId: `target-${type}` }),
     );
 
-  /** What a process killed during the job leaves: the job `running`, claimed `times` times. */
-  async function interrupted(job: JobRow, times: number, steps?: Record<string, unknown>) {
-    for (let i = 0; i < times; i += 1) {
-      if (i > 0)
-        await app.store.transaction((r) => r.jobs.requeueRunning(new Date().toISOString()));
-      await app.store.transaction((r) => r.jobs.claim(job.id, new Date().toISOString()));
-    }
-    if (steps !== undefined) {
-      const claimed = { ...job, state: 'running', attempts: times };
-      const recorder = JobSteps.of(app.store, claimed);
-      for (const [name, data] of Object.entries(steps)) {
-        await recorder.record(name, data as Record<string, unknown>);
-      }
-    }
+  const jobOf = async (id: string): Promise<JobRow> => {
+    const job = await app.store.read.jobs.findById(accountId, id);
+    if (job === undefined) throw new Error(`job ${id} not found`);
+    return job;
+  };
+
+  /** A new install (pending) and the provisioning job queued with it. */
+  async function newInstall(): Promise<{ installId: string; job: JobRow }> {
+    installs += 1;
+    const view = await app.services.installs.create(actor, {
+      name: `runner${installs}`,
+      account_id: accountId,
+    });
+    const [job] = await app.store.read.jobs.listForTarget(view.install.id);
+    if (job === undefined) throw new Error('no provisioning job was queued');
+    return { installId: view.install.id, job };
+  }
+
+  /**
+   * A process claims the job, records `steps` and is killed; the next start queues it again (as
+   * JobRunner.start does).
+   */
+  async function interrupt(jobId: string, steps: Record<string, StepData> = {}): Promise<void> {
+    expect(await app.store.transaction((r) => r.jobs.claim(jobId, new Date().toISOString()))).toBe(
+      true,
+    );
+    const recorder = JobSteps.of(app.store, await jobOf(jobId));
+    for (const [name, data] of Object.entries(steps)) await recorder.record(name, data);
+    await requeueInterrupted(app.store, OPTIONS);
+  }
+
+  function runner(handlers: Record<string, JobHandler | JobType>): JobRunner {
+    return new JobRunner(app.store, handlers, OPTIONS, quiet);
   }
 
   async function runUntilDone(
     handlers: Record<string, JobHandler | JobType>,
     jobId: string,
   ): Promise<JobRow> {
-    const runner = new JobRunner(
-      app.store,
-      handlers,
-      { concurrency: 1, pollMs: 20, maxAttempts: ATTEMPTS },
-      quiet,
-    );
-    await runner.start();
+    const r = runner(handlers);
+    await r.start();
     try {
       return await waitFor(
         'the job to end',
         async () => {
-          const job = await app.store.read.jobs.findById(accountId, jobId);
-          return job?.state === 'succeeded' || job?.state === 'failed' ? job : undefined;
+          const job = await jobOf(jobId);
+          return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
         },
-        10_000,
+        20_000,
         20,
       );
     } finally {
-      await runner.stop();
+      await r.stop();
     }
+  }
+
+  /** The install job types with a provisioning that `provision` stands in for. */
+  const installTypes = (provision: () => Promise<Record<string, unknown>>) =>
+    installJobTypes(
+      { provision, remove: () => Promise.resolve({ removed: true }) },
+      app.services.installs,
+    );
+
+  async function activity(installId: string): Promise<string[]> {
+    const rows = await app.store.read.activity.listForAccount(accountId, 1000);
+    return rows
+      .filter((a) => a.target_id === installId)
+      .map((a) => a.action)
+      .reverse();
   }
 
   it('gives the steps an interrupted attempt recorded to the next attempt', async () => {
     const job = await enqueue('test.resume');
-    await interrupted(job, 1, { 'test.first': { chose: 'blue' } });
+    await interrupt(job.id, { 'test.first': { chose: 'blue' } });
     const seen: unknown[] = [];
     const done = await runUntilDone(
       {
@@ -91,35 +153,180 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
     );
     expect(seen).toEqual([{ chose: 'blue' }, false]);
     expect(done.state).toBe('succeeded');
-    expect(done.attempts).toBe(2);
+    // The restart gave the attempt back: the one run is the first attempt.
+    expect(done.attempts).toBe(1);
+    expect(done.interruptions).toBe(1);
     // The steps were working notes: the result is the handler's.
     expect(JSON.parse(done.result ?? '{}')).toEqual({ finished: true });
   });
 
-  it('abandons a job that restarts interrupted on every attempt, without running it again', async () => {
-    const job = await enqueue('test.crashing');
-    await interrupted(job, ATTEMPTS, { 'test.half': {} });
-    const calls: string[] = [];
+  it('counts interruptions in a row at the same step, and starts over when the job gets further', async () => {
+    const job = await enqueue('test.counted');
+    for (let i = 1; i <= INTERRUPTIONS - 1; i += 1) {
+      await interrupt(job.id, i === 1 ? { 'test.a': {} } : {});
+      const row = await jobOf(job.id);
+      expect([row.interruptions, row.interrupted_at, row.attempts]).toEqual([i, 'test.a', 0]);
+    }
+    // Recording a step it had already recorded is no progress; a new one is.
+    await interrupt(job.id, { 'test.a': {}, 'test.b': {} });
+    const row = await jobOf(job.id);
+    expect([row.interruptions, row.interrupted_at, row.attempts, row.state]).toEqual([
+      1,
+      'test.b',
+      0,
+      'queued',
+    ]);
+  });
+
+  it('runs a job interrupted more times than it has attempts, and still counts its own failures', async () => {
+    const job = await enqueue('test.flaky');
+    for (let i = 0; i < INTERRUPTIONS - 1; i += 1) await interrupt(job.id, { 'test.half': {} });
+    let runs = 0;
     const done = await runUntilDone(
       {
-        'test.crashing': {
-          run: () => {
-            calls.push('run');
-            return Promise.resolve({});
-          },
+        'test.flaky': () => {
+          runs += 1;
+          return runs < ATTEMPTS
+            ? Promise.reject(new Error(`failure ${runs}`))
+            : Promise.resolve({ runs });
+        },
+      },
+      job.id,
+    );
+    expect(done.state).toBe('succeeded');
+    expect(runs).toBe(ATTEMPTS);
+    expect(done.attempts).toBe(ATTEMPTS);
+    expect(done.interruptions).toBe(INTERRUPTIONS - 1);
+  });
+
+  it('gives up a job interrupted at the same step too often, without running it, and its install is failed with the reason', async () => {
+    const { installId, job } = await newInstall();
+    for (let i = 0; i < INTERRUPTIONS; i += 1) {
+      await interrupt(job.id, { 'provision.chosen': { release: '6.1.9' } });
+    }
+    let runs = 0;
+    const abandoned: string[] = [];
+    const types = installTypes(() => {
+      runs += 1;
+      return Promise.resolve({});
+    });
+    const provision = types['install.provision'];
+    if (provision === undefined) throw new Error('no install.provision job type');
+    const done = await runUntilDone(
+      {
+        'install.provision': {
+          ...provision,
           abandon: (_job, steps, reason) => {
-            calls.push(`abandon ${String(steps.has('test.half'))} ${reason}`);
+            abandoned.push(`${String(steps.has('provision.chosen'))} ${reason}`);
             return Promise.resolve();
           },
         },
       },
       job.id,
     );
-    expect(calls).toEqual([
-      `abandon true interrupted by a restart on each of its ${ATTEMPTS} attempts`,
-    ]);
+    const reason = `interrupted by a restart ${INTERRUPTIONS} times in a row without getting past step provision.chosen`;
+    expect(runs).toBe(0);
+    expect(abandoned).toEqual([`true ${reason}`]);
     expect(done.state).toBe('failed');
-    expect(done.error).toBe(`interrupted by a restart on each of its ${ATTEMPTS} attempts`);
+    expect(done.error).toBe(reason);
+    const install = await app.store.read.installs.findAny(installId);
+    expect(install?.status).toBe('failed');
+    expect(install?.status_reason).toBe(`provisioning failed: ${reason}`);
+    expect(await activity(installId)).toEqual(['install.create', 'install.failed']);
+  });
+
+  it('fails the job and marks its install in one transaction: neither happens if marking fails', async () => {
+    const { installId, job } = await newInstall();
+    for (let i = 0; i < INTERRUPTIONS; i += 1) await interrupt(job.id);
+    const types = installTypes(() => Promise.resolve({}));
+    const provision = types['install.provision'];
+    if (provision?.givenUp === undefined) throw new Error('no install.provision givenUp hook');
+    const markFailed = provision.givenUp.bind(provision);
+    let calls = 0;
+    const broken = runner({
+      'install.provision': {
+        run: provision.run,
+        givenUp: async (r, j, error) => {
+          calls += 1;
+          await markFailed(r, j, error);
+          throw new Error('the store went away after marking the install');
+        },
+      },
+    });
+    await broken.start();
+    try {
+      // Each give-up that does not commit is tried again later: twice shows it was requeued.
+      await waitFor(
+        'two give-ups that did not commit',
+        () => Promise.resolve(calls >= 2 ? true : undefined),
+        20_000,
+        20,
+      );
+    } finally {
+      await broken.stop();
+    }
+    const pending = await app.store.read.installs.findAny(installId);
+    expect([pending?.status, pending?.status_reason]).toEqual(['pending', null]);
+    expect((await jobOf(job.id)).state).not.toBe('failed');
+    expect(await activity(installId)).toEqual(['install.create']);
+
+    const done = await runUntilDone(types, job.id);
+    expect(done.state).toBe('failed');
+    const failed = await app.store.read.installs.findAny(installId);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.status_reason).toBe(`provisioning failed: ${done.error ?? ''}`);
+    expect(await activity(installId)).toEqual(['install.create', 'install.failed']);
+  });
+
+  it('fails a provisioning that fails on every attempt, and its install with the error; a retry provisions it again', async () => {
+    const { installId, job } = await newInstall();
+    let runs = 0;
+    const done = await runUntilDone(
+      installTypes(() => {
+        runs += 1;
+        return Promise.reject(new Error("the new install's home page answered 500"));
+      }),
+      job.id,
+    );
+    expect(runs).toBe(ATTEMPTS);
+    expect(done.state).toBe('failed');
+    expect(done.attempts).toBe(ATTEMPTS);
+    const failed = await app.store.read.installs.findAny(installId);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.status_reason).toBe(
+      "provisioning failed: the new install's home page answered 500",
+    );
+
+    const view = await app.services.installs.retry(actor, installId);
+    expect([view.install.status, view.install.status_reason]).toEqual(['pending', null]);
+    const jobs = await app.store.read.jobs.listForTarget(installId);
+    expect(jobs.map((j) => [j.type, j.state])).toEqual([
+      ['install.provision', 'failed'],
+      ['install.provision', 'queued'],
+    ]);
+    const retried = jobs[1]?.id ?? '';
+    const activated = await runUntilDone(
+      installTypes(async () => {
+        await app.store.transaction((r) =>
+          app.services.installs.activateWithin(r, installId, {
+            wp_version: '6.1.9',
+            php_version: '8.3',
+            release: '6.1.9',
+          }),
+        );
+        return {};
+      }),
+      retried,
+    );
+    expect(activated.state).toBe('succeeded');
+    const active = await app.store.read.installs.findAny(installId);
+    expect([active?.status, active?.status_reason]).toEqual(['active', null]);
+    expect(await activity(installId)).toEqual([
+      'install.create',
+      'install.failed',
+      'install.retry',
+      'install.active',
+    ]);
   });
 
   it('does not retry a job that failed with a final error', async () => {
@@ -137,5 +344,51 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
     expect(runs).toBe(1);
     expect(done.state).toBe('failed');
     expect(done.error).toBe('rolled back; retrying cannot help');
+  });
+
+  it('runs the jobs of one install in order: a later job waits for one waiting out a backoff', async () => {
+    const { installId, job } = await newInstall();
+    const later = await enqueue('test.later', installId);
+    const now = new Date().toISOString();
+    const inAMinute = new Date(Date.now() + 60_000).toISOString();
+    await app.store.transaction(async (r) => {
+      await r.jobs.claim(job.id, now);
+      await r.jobs.fail(job.id, 'retry later', inAMinute, now);
+    });
+    const types = ['install.provision', 'test.later'];
+    const due = await app.store.read.jobs.nextDue(now, types);
+    expect(due?.install_id).not.toBe(installId);
+    const afterBackoff = await app.store.read.jobs.nextDue(inAMinute, types);
+    expect(afterBackoff?.id).toBe(job.id);
+    expect(later.install_id).toBe(installId);
+  });
+
+  it('fails, on upgrade, the installs an earlier version left pending with their provisioning given up', async () => {
+    const stranded = await newInstall();
+    const queued = await newInstall();
+    await app.store.transaction(async (r) => {
+      const now = new Date().toISOString();
+      await r.jobs.claim(stranded.job.id, now);
+      await r.jobs.fail(
+        stranded.job.id,
+        'interrupted by a restart on each of its 3 attempts',
+        null,
+        now,
+      );
+    });
+    const database = await openDatabase(store.config.database);
+    try {
+      expect(await failStrandedInstalls(database.db)).toBe(1);
+      expect(await failStrandedInstalls(database.db)).toBe(0);
+    } finally {
+      await database.close();
+    }
+    const failed = await app.store.read.installs.findAny(stranded.installId);
+    expect([failed?.status, failed?.status_reason]).toEqual([
+      'failed',
+      'provisioning failed: interrupted by a restart on each of its 3 attempts',
+    ]);
+    expect(await activity(stranded.installId)).toEqual(['install.create', 'install.failed']);
+    expect((await app.store.read.installs.findAny(queued.installId))?.status).toBe('pending');
   });
 });

@@ -29,10 +29,14 @@ const KNOWN_EXTRA_CODES = [
 ];
 
 /**
- * Operations we serve beyond 1.6.7, from later versions of WP Engine's API (1.10+). Any other
- * extra path is a mistake, and so is a listed one that disappears.
+ * Operations we serve beyond 1.6.7: from later versions of WP Engine's API (1.10+), and our one
+ * extension, the retry of a failed install (docs/api/wpengine.md). Any other extra path is a
+ * mistake, and so is a listed one that disappears.
  */
-const KNOWN_EXTRA_OPERATIONS = ['GET /installs/{install_id}/domains/check_status/{report_id}'];
+const KNOWN_EXTRA_OPERATIONS = [
+  'GET /installs/{install_id}/domains/check_status/{report_id}',
+  'POST /installs/{install_id}/retry',
+];
 
 function isObject(value: Json | undefined): value is JsonObject {
   return (

@@ -71,6 +71,16 @@ export interface ServeProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then waits for the exit (SIGKILL if it does not go within the bound). */
   stop(): Promise<void>;
+  /**
+   * SIGKILL to serve's whole process group (serve and its PHP host), as a supervisor or the
+   * kernel's OOM killer of a cgroup would; only for a serve started with `ownProcessGroup`.
+   */
+  killGroup(): void;
+}
+
+export interface ServeOptions {
+  /** Starts serve as the leader of a process group of its own, for killGroup(). */
+  ownProcessGroup?: boolean;
 }
 
 const STARTED = /^(Try it:|Authenticate with)/m;
@@ -84,11 +94,14 @@ export function startServe(
   env: Record<string, string>,
   args: string[] = [],
   timeoutMs = 30_000,
+  options: ServeOptions = {},
 ): Promise<ServeProcess> {
+  const ownGroup = options.ownProcessGroup === true;
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
     cwd: REPO_ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
@@ -107,6 +120,13 @@ export function startServe(
     clearTimeout(timer);
   };
 
+  const killGroup = (): void => {
+    if (!ownGroup || child.pid === undefined) {
+      throw new Error('serve was not started in a process group of its own');
+    }
+    process.kill(-child.pid, 'SIGKILL');
+  };
+
   return new Promise<ServeProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -117,7 +137,7 @@ export function startServe(
       const url = /wpfleet listening on (http:\/\/\S+)/.exec(stdout)?.[1];
       if (url !== undefined && STARTED.test(stdout)) {
         clearTimeout(timer);
-        resolve({ child, url, stdout, exited, stop });
+        resolve({ child, url, stdout, exited, stop, killGroup });
       }
     });
     child.on('error', (err) => {

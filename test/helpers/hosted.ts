@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { basicAuth } from './harness.js';
-import { ensureBuilt, startServe, type ServeProcess } from './cli.js';
+import { ensureBuilt, startServe, type ServeOptions, type ServeProcess } from './cli.js';
 import { testStore, type TestStore } from './engines.js';
 import { waitFor } from './site.js';
 
@@ -50,9 +50,12 @@ export const MARIADB_URL = process.env.WPFLEET_TEST_MYSQL_URL ?? 'mysql://root@1
 
 /**
  * A fresh SQLite store and `wpfleet serve` on it, with its first-start credentials. `env` adds
- * settings, e.g. WPFLEET_WP_DATABASE_URL for installs on MariaDB.
+ * settings, e.g. WPFLEET_WP_DATABASE_URL for installs on MariaDB; `options` apply to every start.
  */
-export async function startHosted(env: Record<string, string> = {}): Promise<Hosted> {
+export async function startHosted(
+  env: Record<string, string> = {},
+  options: ServeOptions = {},
+): Promise<Hosted> {
   await ensureBuilt();
   const store = await testStore('sqlite', {
     WPFLEET_JOBS: 'true',
@@ -62,7 +65,7 @@ export async function startHosted(env: Record<string, string> = {}): Promise<Hos
   });
   let serve: ServeProcess;
   try {
-    serve = await startServe(store.env);
+    serve = await startServe(store.env, [], undefined, options);
   } catch (err) {
     await store.dispose();
     throw err;
@@ -91,7 +94,7 @@ export async function startHosted(env: Record<string, string> = {}): Promise<Hos
   const port = new URL(serve.url).port;
   const restart = async (extra: Record<string, string> = {}): Promise<ServeProcess> => {
     await serve.stop();
-    serve = await startServe({ ...store.env, ...extra }, ['--port', port]);
+    serve = await startServe({ ...store.env, ...extra }, ['--port', port], undefined, options);
     return serve;
   };
 

@@ -242,6 +242,7 @@ describe('backup notifications from the store', () => {
     const runtime = new WasmRuntime({ perInstall: 1, total: 1, idleMs: 1000, timeoutMs: 10_000 });
     const provisioner = new Provisioner({
       store: h.app.store,
+      installs: h.app.services.installs,
       runtime,
       releases: releaseProvider(config),
       edge: {

@@ -49,6 +49,7 @@ export function presentInstall(v: InstallView, detail = false): InstallationBody
     account: { id: i.account_id },
     php_version: i.php_version,
     status: i.status,
+    ...(i.status === 'failed' ? { status_reason: i.status_reason ?? 'unknown' } : {}),
     site: i.site_id === null ? null : { id: i.site_id },
     cname: v.cname,
     stable_ips: null,

@@ -115,10 +115,30 @@ export class InstallsRepository {
         | 'release_version'
         | 'table_prefix'
         | 'agent_secret'
+        | 'status_reason'
       >
     >,
   ): Promise<void> {
     await this.db.updateTable('installs').set(changes).where('id', '=', id).execute();
+  }
+
+  /**
+   * Moves a live install from one status to another; false when it is not (or no longer) in
+   * `from`, so that of two concurrent changes only one happens.
+   */
+  async changeStatus(
+    id: string,
+    from: string,
+    to: Pick<InstallRow, 'status' | 'status_reason'>,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('installs')
+      .set(to)
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** A live install by its name or id, for operator commands (not scoped to an account). */

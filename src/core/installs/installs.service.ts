@@ -9,10 +9,19 @@ import type { InstallRecord, InstallRow } from './installs.repository.js';
 import {
   INSTALL_NAME,
   NOT_PROVISIONED,
+  type Activation,
   type InstallChanges,
   type InstallView,
   type NewInstall,
 } from './installs.types.js';
+
+/** Long enough for any error we write, short enough for every API answer that shows it. */
+const REASON_LENGTH = 2000;
+
+/** The runtime acting on an install of an account, as the activity log names it. */
+function runtimeActor(accountId: string): Pick<Actor, 'accountId' | 'label'> {
+  return { accountId, label: 'runtime' };
+}
 
 export interface InstallsOptions {
   baseDomain: string;
@@ -173,6 +182,121 @@ export class InstallsService {
       targetId: install.id,
       details: { name: install.name },
     });
+  }
+
+  /**
+   * Makes a provisioned install active, inside the transaction that records the runtime's last
+   * provisioning step. An install deleted meanwhile, or already active, is left as it is.
+   */
+  async activateWithin(r: Repositories, installId: string, activation: Activation): Promise<void> {
+    const install = await r.installs.findAny(installId);
+    if (install === undefined || install.deleted_at !== null || install.status === 'active') return;
+    await r.installs.update(installId, {
+      status: 'active',
+      status_reason: null,
+      wp_version: activation.wp_version,
+    });
+    await r.activity.record(runtimeActor(install.account_id), {
+      action: 'install.active',
+      targetType: 'install',
+      targetId: installId,
+      details: { ...activation },
+    });
+  }
+
+  /**
+   * Marks a pending install `failed` with the reason, inside the transaction that gives up its
+   * provisioning job, so that the install never stays `pending` with nothing running for it.
+   */
+  async markFailedWithin(r: Repositories, installId: string, reason: string): Promise<void> {
+    const install = await r.installs.findAny(installId);
+    if (install === undefined) return;
+    const status_reason = reason.slice(0, REASON_LENGTH);
+    if (!(await r.installs.changeStatus(installId, 'pending', { status: 'failed', status_reason })))
+      return;
+    await r.activity.record(runtimeActor(install.account_id), {
+      action: 'install.failed',
+      targetType: 'install',
+      targetId: installId,
+      details: { reason: status_reason },
+    });
+  }
+
+  /**
+   * Records on a deleted install that removing its files and database was given up, so that
+   * what may be left behind is known (its row is kept; nothing of it is served or listed).
+   */
+  async markRemovalFailedWithin(r: Repositories, installId: string, reason: string): Promise<void> {
+    const install = await r.installs.findAny(installId);
+    if (install === undefined) return;
+    const status_reason = reason.slice(0, REASON_LENGTH);
+    await r.installs.update(installId, { status: 'failed', status_reason });
+    await r.activity.record(runtimeActor(install.account_id), {
+      action: 'install.delete_failed',
+      targetType: 'install',
+      targetId: installId,
+      details: { reason: status_reason },
+    });
+  }
+
+  /**
+   * Provisions a failed install again: it is `pending` once more and a new `install.provision`
+   * job picks up from what the failed one left (the choices and files it recorded).
+   */
+  async retry(actor: Actor, id: string): Promise<InstallView> {
+    requireAccountManager(actor);
+    await this.store.transaction(async (r) => {
+      await this.retryWithin(r, actor, await this.find(r, actor, id));
+    });
+    return this.get(actor, id);
+  }
+
+  /** `retry` for the operator (the CLI), by name or id; returns the install and the new job. */
+  async retryForOperator(nameOrId: string): Promise<{ install: InstallRow; jobId: string }> {
+    const found = await this.findForOperator(nameOrId);
+    return this.store.transaction(async (r) => {
+      const install = (await r.installs.findAny(found.id)) ?? found;
+      const jobId = await this.retryWithin(
+        r,
+        { accountId: install.account_id, label: 'cli' },
+        install,
+      );
+      return { install: { ...install, status: 'pending', status_reason: null }, jobId };
+    });
+  }
+
+  private async retryWithin(
+    r: Repositories,
+    actor: Pick<Actor, 'accountId' | 'label'>,
+    install: InstallRow,
+  ): Promise<string> {
+    const retried =
+      install.status === 'failed' &&
+      (await r.installs.changeStatus(install.id, 'failed', {
+        status: 'pending',
+        status_reason: null,
+      }));
+    if (!retried) {
+      throw ValidationError.field(
+        'Install',
+        'status',
+        'not_failed',
+        `Install is ${install.status}; only a failed install can be retried`,
+      );
+    }
+    const job = await r.jobs.enqueue({
+      accountId: install.account_id,
+      installId: install.id,
+      type: 'install.provision',
+      targetId: install.id,
+    });
+    await r.activity.record(actor, {
+      action: 'install.retry',
+      targetType: 'install',
+      targetId: install.id,
+      details: { job_id: job.id, previous_reason: install.status_reason },
+    });
+    return job.id;
   }
 
   /** Operator lookup by name or id (the CLI acts for the platform, not for one account). */

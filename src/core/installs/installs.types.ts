@@ -1,5 +1,12 @@
 import type { InstallRow } from './installs.repository.js';
 
+/**
+ * `pending` while provisioning runs (or is queued), `active` once the install serves, `failed`
+ * when provisioning was given up (`status_reason` says why; a retry makes it `pending` again).
+ */
+export const INSTALL_STATUSES = ['active', 'pending', 'failed'] as const;
+export type InstallStatus = (typeof INSTALL_STATUSES)[number];
+
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -25,7 +32,7 @@ export interface InstallChanges {
   environment?: Environment | undefined;
 }
 
-/** What a new install has not chosen yet: provisioning fills these in. */
+/** What a new install has not got yet: provisioning fills in its choices (a reason only if it fails). */
 export const NOT_PROVISIONED = {
   release_version: null,
   table_prefix: null,
@@ -33,5 +40,13 @@ export const NOT_PROVISIONED = {
   db_name: null,
   db_user: null,
   db_password: null,
+  status_reason: null,
   pages_generation: 0,
 } as const;
+
+/** What the runtime records when an install becomes active. */
+export interface Activation {
+  wp_version: string;
+  php_version: string;
+  release: string;
+}

@@ -38,6 +38,8 @@ export class JobsRepository {
       updated_at: now,
       run_after: null,
       error: null,
+      interruptions: 0,
+      interrupted_at: null,
     };
     await this.db.insertInto('jobs').values(row).execute();
     return row;
@@ -75,8 +77,10 @@ export class JobsRepository {
   }
 
   /**
-   * The oldest queued job that is due and whose install has no job running, if any: jobs on one
-   * install run one at a time, in order.
+   * The oldest queued job that is due and whose install has no job running and no older job
+   * still queued, if any: jobs on one install run one at a time, in order, so that a job waiting
+   * out a backoff (a provisioning interrupted by a restart) is not overtaken by a later one (a
+   * backup of that install).
    */
   nextDue(now: string, types: readonly string[]): Promise<JobRow | undefined> {
     return this.db
@@ -93,6 +97,27 @@ export class JobsRepository {
               .select('r.id')
               .where('r.state', '=', 'running')
               .whereRef('r.install_id', '=', 'j.install_id'),
+          ),
+        ),
+      )
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('jobs as o')
+              .select('o.id')
+              .where('o.state', '=', 'queued')
+              .where('o.type', 'in', types)
+              .whereRef('o.install_id', '=', 'j.install_id')
+              .where((o) =>
+                o.or([
+                  o('o.created_at', '<', o.ref('j.created_at')),
+                  o.and([
+                    o('o.created_at', '=', o.ref('j.created_at')),
+                    o('o.id', '<', o.ref('j.id')),
+                  ]),
+                ]),
+              ),
           ),
         ),
       )
@@ -159,13 +184,38 @@ export class JobsRepository {
       .execute();
   }
 
-  /** Jobs left running by a process that died are queued again; their steps are idempotent. */
-  async requeueRunning(now: string): Promise<number> {
+  /** Jobs left `running` by a process that died, for src/jobs/recovery.ts to queue again. */
+  listRunning(): Promise<JobRow[]> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('state', '=', 'running')
+      .orderBy('created_at')
+      .execute();
+  }
+
+  /**
+   * Queues a job a restart interrupted again, from its recorded steps. The attempt it was on is
+   * given back (it did not fail); the interruption is counted instead.
+   */
+  async requeueInterrupted(
+    id: string,
+    interruption: { count: number; step: string | null; runAfter: string | null },
+    now: string,
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable('jobs')
-      .set({ state: 'queued', updated_at: now })
+      .set((eb) => ({
+        state: 'queued',
+        attempts: eb('attempts', '-', 1),
+        interruptions: interruption.count,
+        interrupted_at: interruption.step,
+        run_after: interruption.runAfter,
+        updated_at: now,
+      }))
+      .where('id', '=', id)
       .where('state', '=', 'running')
       .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return Number(result.numUpdatedRows) === 1;
   }
 }

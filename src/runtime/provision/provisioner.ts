@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
+import type { InstallsService } from '../../core/installs/installs.service.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
 import { JobSteps } from '../../jobs/steps.js';
@@ -35,6 +36,8 @@ export interface EdgeAddress {
 
 export interface ProvisionerDeps {
   store: Store;
+  /** Install lifecycle changes (active) go through the service, with their activity row. */
+  installs: InstallsService;
   runtime: PhpRuntime;
   releases: ReleaseProvider;
   edge: EdgeAddress;
@@ -196,28 +199,15 @@ export class Provisioner {
     if (home.status !== 200 || !home.body.includes('content="WordPress')) {
       throw new Error(`the new install's home page answered ${home.status}, not WordPress's 200`);
     }
-    const active = wpVersion;
-    await steps.record('provision.active', {}, async (r) => {
-      const current = await r.installs.findAny(installId);
-      if (current === undefined || current.deleted_at !== null || current.status === 'active') {
-        return;
-      }
-      await r.installs.update(installId, { status: 'active', wp_version: active });
-      await r.activity.record(
-        { accountId: install.account_id, label: 'runtime' },
-        {
-          action: 'install.active',
-          targetType: 'install',
-          targetId: installId,
-          details: {
-            wp_version: active,
-            php_version: install.php_version,
-            release: version,
-          },
-        },
-      );
-    });
-    return { wp_version: wpVersion, php_version: install.php_version, release: version };
+    const activation = {
+      wp_version: wpVersion,
+      php_version: install.php_version,
+      release: version,
+    };
+    await steps.record('provision.active', {}, (r) =>
+      this.deps.installs.activateWithin(r, installId, activation),
+    );
+    return { ...activation };
   }
 
   private async installSqlite(

@@ -107,6 +107,25 @@ export const installRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       ),
   );
 
+  // Not in WP Engine's API: provisions a `failed` install again (docs/api/wpengine.md).
+  app.post(
+    '/installs/:install_id/retry',
+    {
+      config,
+      schema: {
+        operationId: 'retryInstall',
+        tags: ['install'],
+        summary: 'Provision a failed install again (wpfleet extension)',
+        params: InstallParams,
+        response: { 202: Installation, ...errors(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const install = await services.installs.retry(actorOf(request), request.params.install_id);
+      return reply.code(202).send(presentInstall(install, true));
+    },
+  );
+
   app.delete(
     '/installs/:install_id',
     {

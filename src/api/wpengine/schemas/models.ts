@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { INSTALL_STATUSES } from '../../../core/installs/installs.types.js';
 import { Nullable, Uuid } from './common.js';
 
 /** Response models of the WP Engine Customer API v1, as swagger 1.6.7 defines them. */
@@ -30,7 +31,12 @@ export const Installation = Type.Object({
   name: Type.String({ pattern: '^[a-z][a-z0-9]{2,13}$' }),
   account: Type.Object({ id: Uuid }),
   php_version: Nullable(Type.String()),
-  status: Type.String({ enum: ['active', 'pending'] }),
+  // `failed` and `status_reason` are ours (docs/api/wpengine.md, Deviations): provisioning that
+  // was given up says so and why, and `POST /installs/{id}/retry` takes it up again.
+  status: Type.String({ enum: [...INSTALL_STATUSES] }),
+  status_reason: Type.Optional(
+    Type.String({ description: 'Why provisioning failed; present only when status is failed' }),
+  ),
   site: Nullable(Type.Object({ id: Uuid })),
   cname: Type.String(),
   stable_ips: Nullable(Type.Array(Type.String())),
