@@ -1,13 +1,14 @@
-import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import type { Logger } from 'pino';
-import type { PhpRuntime, SiteMount } from '../runtime/php/types.js';
+import type { PhpResponse, PhpRuntime, SiteMount } from '../runtime/php/types.js';
 import type { InstallRow } from '../core/installs/installs.repository.js';
+import { AccessLogs } from './access-log.js';
+import { acceptedEncodings, type CachedPage } from './cached-page.js';
 import { HostResolver, hostnameOf, type HostRoute } from './hosts.js';
 import { PageCache } from './page-cache.js';
 import { fileUnder, isStaticPath, sendFile } from './static-files.js';
 import type { Store } from '../core/store.js';
+import { siteLayout } from '../runtime/sites/site-files.js';
 
 const MAX_BODY = 128 * 1024 * 1024;
 const HOP_BY_HOP = new Set([
@@ -17,6 +18,8 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'content-length',
 ]);
+const TEXT = 'text/plain; charset=utf-8';
+const MAYBE_FORBIDDEN = /[.%\\]|wp-content/i;
 
 export interface EdgeDeps {
   store: Store;
@@ -32,6 +35,8 @@ export interface EdgeDeps {
  * hidden files such as `.ht.sqlite` and `.htaccess`, and the SQLite database folder.
  */
 export function isForbiddenPath(pathname: string): boolean {
+  // Every rule below needs a dot, an escape or wp-content: most page paths have none of them.
+  if (!MAYBE_FORBIDDEN.test(pathname)) return false;
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
@@ -68,23 +73,34 @@ function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
 /**
  * The front for installs: requests whose Host is an install's cname or domain are answered
  * here (redirects, static files, the page cache, then WordPress); all others go to the APIs.
+ *
+ * A cached page is the hot path: with the host's route remembered, it is answered synchronously
+ * with a header list built when the page was stored, and its log line is batched (see
+ * docs/benchmarks.md for what each of these saved).
  */
 export class Edge {
   readonly hosts: HostResolver;
   readonly pageCache = new PageCache();
-  private readonly logs = new Map<string, fs.WriteStream>();
+  private readonly logs: AccessLogs;
 
   constructor(private readonly deps: EdgeDeps) {
-    this.hosts = new HostResolver(deps.store);
+    this.hosts = new HostResolver(deps.store, (install) => deps.siteMount(install));
+    this.logs = new AccessLogs((id) => siteLayout(deps.dataDir, id).accessLog);
   }
 
   /** Serves the request if its Host is an install's; otherwise calls `next`. */
   route(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const host = hostnameOf(req.headers.host);
+    const known = this.hosts.cached(host);
+    if (known !== undefined) {
+      if (known === null) next();
+      else this.serve(req, res, host, known);
+      return;
+    }
     this.hosts.resolve(host).then(
       (route) => {
         if (route === null) next();
-        else void this.serve(req, res, host, route);
+        else this.serve(req, res, host, route);
       },
       (err: unknown) => {
         this.deps.log.error({ err }, 'host lookup failed');
@@ -97,55 +113,94 @@ export class Edge {
     return this.pageCache.purge(installId);
   }
 
-  close(): void {
-    for (const stream of this.logs.values()) stream.end();
-    this.logs.clear();
+  /**
+   * Lets go of a deleted install: its log is closed and never reopened (a request may still
+   * arrive while the host lookup remembers it), its cached pages are dropped.
+   */
+  forgetInstall(installId: string): void {
+    this.logs.forget(installId);
+    this.pageCache.purge(installId);
   }
 
-  private async serve(
+  close(): Promise<void> {
+    return this.logs.close();
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, host: string, route: HostRoute): void {
+    const started = Date.now();
+    try {
+      this.answerFor(req, res, host, route, started);
+    } catch (err) {
+      this.failed(req, res, route.install.id, started, err);
+    }
+  }
+
+  private answerFor(
     req: IncomingMessage,
     res: ServerResponse,
     host: string,
     route: HostRoute,
-  ): Promise<void> {
-    const started = Date.now();
-    res.on('finish', () => {
-      this.accessLog(route.install.id, req, res.statusCode, Date.now() - started);
-    });
+    started: number,
+  ): void {
     const url = req.url ?? '/';
-    try {
-      if (route.redirectTo !== null) {
-        const port = /:\d+$/.exec(req.headers.host ?? '')?.[0] ?? '';
-        res.writeHead(301, { location: `http://${route.redirectTo}${port}${url}` });
-        res.end();
-        return;
-      }
-      // Until WordPress's installer has run, its setup page would let a visitor claim the site.
-      const site = route.install.wp_version === null ? null : this.deps.siteMount(route.install);
-      if (site === null) {
-        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
-        res.end('This site is being set up.\n');
-        return;
-      }
-      const pathname = url.split('?')[0] ?? '/';
-      if (isForbiddenPath(pathname)) {
-        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('Forbidden\n');
-        return;
-      }
-      if (
-        (req.method === 'GET' || req.method === 'HEAD') &&
-        isStaticPath(pathname) &&
-        this.serveStatic(req, res, site, pathname)
-      ) {
-        return;
-      }
-      await this.servePhp(req, res, host, site, url, route.install.pages_generation);
-    } catch (err) {
-      this.deps.log.error({ err, install: route.install.id }, 'edge request failed');
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('Bad gateway: the site could not answer.\n');
+    const method = req.method ?? 'GET';
+    const installId = route.install.id;
+    if (route.redirectTo !== null) {
+      const port = /:\d+$/.exec(req.headers.host ?? '')?.[0] ?? '';
+      res.writeHead(301, { location: `http://${route.redirectTo}${port}${url}` });
+      res.end();
+      this.log(installId, req, 301, started);
+      return;
     }
+    const site = route.site;
+    if (site === null) {
+      this.answer(res, 503, 'This site is being set up.\n', { 'retry-after': '5' });
+      this.log(installId, req, 503, started);
+      return;
+    }
+    const query = url.indexOf('?');
+    const pathname = query < 0 ? url : url.slice(0, query);
+    if (isForbiddenPath(pathname)) {
+      this.answer(res, 403, 'Forbidden\n');
+      this.log(installId, req, 403, started);
+      return;
+    }
+    if (method === 'GET' || method === 'HEAD') {
+      if (isStaticPath(pathname) && this.serveStatic(req, res, site, pathname)) {
+        this.logWhenDone(installId, req, res, started);
+        return;
+      }
+      const key = this.pageCache.keyOf(req, host, url);
+      if (key !== null) {
+        this.pageCache.sync(installId, route.install.pages_generation);
+        const page = this.pageCache.get(installId, key);
+        if (page !== undefined && this.sendPage(req, res, page, method)) {
+          this.log(installId, req, page.status, started);
+          return;
+        }
+      }
+    }
+    this.servePhp(req, res, host, site, url, route.install.pages_generation).then(
+      () => {
+        this.logWhenDone(installId, req, res, started);
+      },
+      (err: unknown) => {
+        this.failed(req, res, installId, started, err);
+      },
+    );
+  }
+
+  private failed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    installId: string,
+    started: number,
+    err: unknown,
+  ): void {
+    this.deps.log.error({ err, install: installId }, 'edge request failed');
+    if (!res.headersSent) res.writeHead(502, { 'content-type': TEXT });
+    res.end('Bad gateway: the site could not answer.\n');
+    this.logWhenDone(installId, req, res, started);
   }
 
   private serveStatic(
@@ -162,6 +217,23 @@ export class Edge {
     return sendFile(res, file, req.method ?? 'GET', req.headers['if-modified-since']);
   }
 
+  /**
+   * Answers from a cached page in the encoding the client takes best that is ready; false when
+   * none can be sent yet (a page PHP sent compressed, not decoded yet): the caller renders it.
+   */
+  private sendPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    page: CachedPage,
+    method: string,
+  ): boolean {
+    const variant = page.variantFor(acceptedEncodings(req.headers['accept-encoding']));
+    if (variant === null) return false;
+    res.writeHead(page.status, variant.headers);
+    res.end(method === 'HEAD' ? undefined : variant.body);
+    return true;
+  }
+
   private async servePhp(
     req: IncomingMessage,
     res: ServerResponse,
@@ -170,17 +242,12 @@ export class Edge {
     url: string,
     generation: number,
   ): Promise<void> {
+    const method = req.method ?? 'GET';
     const key = this.pageCache.keyOf(req, host, url);
-    this.pageCache.sync(site.installId, generation);
-    const cached = key === null ? undefined : this.pageCache.get(site.installId, key);
-    if (cached !== undefined) {
-      this.write(res, req.method ?? 'GET', cached.status, cached.headers, cached.body, 'HIT');
-      return;
-    }
-    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+    if (key !== null) this.pageCache.sync(site.installId, generation);
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req);
     if (body === null) {
-      res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('Request body too large.\n');
+      this.answer(res, 413, 'Request body too large.\n');
       return;
     }
     const headers: Record<string, string> = {};
@@ -189,61 +256,87 @@ export class Edge {
     }
     const render = () =>
       this.deps.runtime.request(site, {
-        method: req.method ?? 'GET',
+        method,
         url,
         headers,
         ...(body === undefined ? {} : { body }),
       });
     // A HEAD is answered from a cached GET, but its own render (with no body, or a body PHP
     // may leave out) is neither kept nor shared with GETs.
-    if (key === null || req.method === 'HEAD') {
-      const response = await render();
-      const status = key === null ? null : 'MISS';
-      this.write(
-        res,
-        req.method ?? 'GET',
-        response.status,
-        response.headers,
-        response.body,
-        status,
-      );
+    if (key === null || method === 'HEAD') {
+      this.write(res, method, await render(), key === null ? null : 'MISS');
       return;
     }
-    const { response, shared } = await this.pageCache.render(site.installId, key, render);
-    const status = shared ? 'HIT' : 'MISS';
-    this.write(res, req.method ?? 'GET', response.status, response.headers, response.body, status);
+    const { response, page, shared } = await this.pageCache.render(site.installId, key, render);
+    if (shared && page !== undefined) {
+      await page.ready();
+      if (this.sendPage(req, res, page, method)) return;
+    }
+    this.write(res, method, response, shared ? 'HIT' : 'MISS');
   }
 
+  /** Answers with what PHP gave (a miss, or a page that is not kept). */
   private write(
     res: ServerResponse,
     method: string,
-    status: number,
-    headers: Record<string, string[]>,
-    body: Uint8Array,
+    response: PhpResponse,
     cache: 'HIT' | 'MISS' | null,
   ): void {
-    for (const [name, values] of Object.entries(headers)) {
-      if (!HOP_BY_HOP.has(name.toLowerCase())) res.setHeader(name, values);
+    const headers: string[] = [];
+    for (const [name, values] of Object.entries(response.headers)) {
+      if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+      for (const value of values) headers.push(name, value);
     }
-    if (cache !== null) res.setHeader('x-cache', cache);
-    res.setHeader('content-length', String(body.byteLength));
-    res.writeHead(status);
-    res.end(method === 'HEAD' ? undefined : body);
+    if (cache !== null) headers.push('x-cache', cache);
+    headers.push('content-length', String(response.body.byteLength));
+    res.writeHead(response.status, headers);
+    res.end(method === 'HEAD' ? undefined : response.body);
+  }
+
+  private answer(
+    res: ServerResponse,
+    status: number,
+    text: string,
+    extra: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, { 'content-type': TEXT, ...extra });
+    res.end(text);
+  }
+
+  /** Logs once the response is out (a file or a PHP answer may still be streaming). */
+  private logWhenDone(
+    installId: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+  ): void {
+    if (res.writableFinished) this.log(installId, req, res.statusCode, started);
+    else {
+      res.once('finish', () => {
+        this.log(installId, req, res.statusCode, started);
+      });
+    }
   }
 
   /** One line per request in `<data>/logs/<install>.access.log` (common log format, plus ms). */
-  private accessLog(installId: string, req: IncomingMessage, status: number, ms: number): void {
-    let stream = this.logs.get(installId);
-    if (stream === undefined) {
-      const dir = path.join(this.deps.dataDir, 'logs');
-      fs.mkdirSync(dir, { recursive: true });
-      stream = fs.createWriteStream(path.join(dir, `${installId}.access.log`), { flags: 'a' });
-      this.logs.set(installId, stream);
-    }
-    const when = new Date().toISOString();
+  private log(installId: string, req: IncomingMessage, status: number, started: number): void {
+    const now = Date.now();
     const ua = (req.headers['user-agent'] ?? '-').replace(/"/g, "'");
-    stream.write(
-      `${req.socket.remoteAddress ?? '-'} - - [${when}] "${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion}" ${status} - "${req.headers.host ?? '-'}" "${ua}" ${ms}ms\n`,
+    this.logs.write(
+      installId,
+      `${req.socket.remoteAddress ?? '-'} - - [${isoTime(now)}] "${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion}" ${status} - "${req.headers.host ?? '-'}" "${ua}" ${now - started}ms\n`,
     );
   }
+}
+
+let lastTime = 0;
+let lastIso = '';
+
+/** The time as ISO 8601, formatted once per millisecond however many requests share it. */
+function isoTime(now: number): string {
+  if (now !== lastTime) {
+    lastTime = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }

@@ -1,10 +1,13 @@
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import type { Store } from '../core/store.js';
+import type { SiteMount } from '../runtime/php/types.js';
 
 export interface HostRoute {
   install: InstallRow;
   /** Set when this host is a domain that redirects: the name of the domain it redirects to. */
   redirectTo: string | null;
+  /** How PHP runs the install; null until WordPress's installer has run. */
+  site: SiteMount | null;
 }
 
 const TTL_MS = 2000;
@@ -22,17 +25,29 @@ export function hostnameOf(header: string | undefined): string {
 /**
  * Which install (if any) a Host names: an install's cname or one of its domains. Answers, found
  * or not, are kept for two seconds, so a new domain is served within that time and API requests
- * cost no query each.
+ * cost no query each; a remembered answer is given synchronously (`cached`), so a cached page
+ * costs no promise.
  */
 export class HostResolver {
   private readonly cache = new Map<string, { at: number; route: HostRoute | null }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** The mount of a live install (null while it has no files). */
+    private readonly siteOf: (install: InstallRow) => SiteMount | null,
+  ) {}
+
+  /** The remembered answer for a host: a route, null (not an install's), or undefined (ask). */
+  cached(host: string): HostRoute | null | undefined {
+    const hit = this.cache.get(host);
+    if (hit === undefined || Date.now() - hit.at >= TTL_MS) return undefined;
+    return hit.route;
+  }
 
   async resolve(host: string): Promise<HostRoute | null> {
+    const known = this.cached(host);
+    if (known !== undefined) return known;
     const now = Date.now();
-    const hit = this.cache.get(host);
-    if (hit !== undefined && now - hit.at < TTL_MS) return hit.route;
     const route = await this.lookup(host);
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(host, { at: now, route });
@@ -55,6 +70,8 @@ export class HostResolver {
       const [target] = await this.store.read.domains.findByIds([domain.redirect_to_id]);
       redirectTo = target?.name ?? null;
     }
-    return { install, redirectTo };
+    // Until WordPress's installer has run, its setup page would let a visitor claim the site.
+    const site = install.wp_version === null ? null : this.siteOf(install);
+    return { install, redirectTo, site };
   }
 }

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { PhpResponse } from '../runtime/php/types.js';
+import { CachedPage } from './cached-page.js';
 
 interface Entry {
   at: number;
-  response: PhpResponse;
+  page: CachedPage;
 }
 
 interface Render {
@@ -62,14 +63,15 @@ export class PageCache {
     return `${host}${url}`;
   }
 
-  get(installId: string, key: string): PhpResponse | undefined {
-    const entry = this.installs.get(installId)?.get(key);
+  get(installId: string, key: string): CachedPage | undefined {
+    const pages = this.installs.get(installId);
+    const entry = pages?.get(key);
     if (entry === undefined) return undefined;
     if (Date.now() - entry.at > TTL_MS) {
-      this.installs.get(installId)?.delete(key);
+      pages?.delete(key);
       return undefined;
     }
-    return entry.response;
+    return entry.page;
   }
 
   /**
@@ -81,29 +83,32 @@ export class PageCache {
     installId: string,
     key: string,
     run: () => Promise<PhpResponse>,
-  ): Promise<{ response: PhpResponse; shared: boolean }> {
+  ): Promise<{ response: PhpResponse; page: CachedPage | undefined; shared: boolean }> {
     const id = `${installId}\n${key}`;
     const generation = this.generations.get(installId) ?? 0;
     const current = this.rendering.get(id);
     if (current !== undefined && current.generation === generation) {
       const response = await current.response.catch(() => undefined);
-      if (response !== undefined && shareable(response)) return { response, shared: true };
+      if (response !== undefined && shareable(response)) {
+        return { response, page: this.get(installId, key), shared: true };
+      }
     }
     const render: Render = { generation, response: run() };
     this.rendering.set(id, render);
     try {
       const response = await render.response;
-      if ((this.generations.get(installId) ?? 0) === generation) {
-        this.put(installId, key, response);
-      }
-      return { response, shared: false };
+      const page =
+        (this.generations.get(installId) ?? 0) === generation
+          ? this.put(installId, key, response)
+          : undefined;
+      return { response, page, shared: false };
     } finally {
       if (this.rendering.get(id) === render) this.rendering.delete(id);
     }
   }
 
-  put(installId: string, key: string, response: PhpResponse): void {
-    if (!shareable(response)) return;
+  put(installId: string, key: string, response: PhpResponse): CachedPage | undefined {
+    if (!shareable(response)) return undefined;
     let pages = this.installs.get(installId);
     if (pages === undefined) {
       pages = new Map();
@@ -113,7 +118,9 @@ export class PageCache {
       const oldest = pages.keys().next().value;
       if (oldest !== undefined) pages.delete(oldest);
     }
-    pages.set(key, { at: Date.now(), response });
+    const page = new CachedPage(response);
+    pages.set(key, { at: Date.now(), page });
+    return page;
   }
 
   purge(installId: string): number {

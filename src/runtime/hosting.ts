@@ -114,7 +114,9 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     store,
     {
       ...backupJobHandlers(backups, JOB_ATTEMPTS),
-      ...installJobTypes(provisioner, app.services.installs),
+      ...installJobTypes(provisioner, app.services.installs, (id) => {
+        edge.forgetInstall(id);
+      }),
       ...siteJobHandlers({ store, provisioner, edge, address, pagesChanged: purgePages }),
       'domain.check_status': domainCheckHandler(store, config),
     },
@@ -133,7 +135,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     async close() {
       await runner.stop();
       await runtime.close();
-      edge.close();
+      await edge.close();
     },
   };
 }

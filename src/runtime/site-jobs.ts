@@ -9,7 +9,7 @@ export interface SiteJobDeps {
   edge: Edge;
   address: EdgeAddress;
   /** Drops the install's cached pages on every server. */
-  pagesChanged(installId: string): Promise<void>;
+  pagesChanged: (installId: string) => Promise<void>;
 }
 
 /** Jobs that act on a running install: its URLs after a primary domain change, cache purges. */

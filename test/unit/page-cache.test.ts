@@ -38,7 +38,7 @@ describe('the page cache', () => {
     expect(a.shared).toBe(false);
     expect(b.shared).toBe(true);
     expect(new TextDecoder().decode(b.response.body)).toBe('home');
-    expect(cache.get('i1', 'a.localhost/')).toBe(a.response);
+    expect(cache.get('i1', 'a.localhost/')?.response).toBe(a.response);
   });
 
   it('does not share a response that sets a cookie: each visitor gets its own render', async () => {
@@ -80,7 +80,9 @@ describe('the page cache', () => {
     expect(a.shared).toBe(false);
     expect(fresh.calls()).toBe(1);
     const kept = cache.get('i1', 'a.localhost/');
-    expect(kept === undefined ? '' : new TextDecoder().decode(kept.body)).toBe('after the purge');
+    expect(kept === undefined ? '' : new TextDecoder().decode(kept.response.body)).toBe(
+      'after the purge',
+    );
   });
 
   it('lets a visitor render again when the render it waited for failed', async () => {

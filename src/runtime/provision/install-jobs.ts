@@ -11,6 +11,8 @@ import type { Provisioner } from './provisioner.js';
 export function installJobTypes(
   provisioner: Pick<Provisioner, 'provision' | 'remove'>,
   installs: InstallsService,
+  /** Told once an install's files are gone (the edge closes its log, drops its pages). */
+  removed: (installId: string) => void = () => undefined,
 ): Record<string, JobType> {
   return {
     'install.provision': {
@@ -19,7 +21,11 @@ export function installJobTypes(
         installs.markFailedWithin(r, job.target_id, `provisioning failed: ${error}`),
     },
     'install.delete': {
-      run: (job, steps) => provisioner.remove(job.target_id, steps),
+      run: async (job, steps) => {
+        const result = await provisioner.remove(job.target_id, steps);
+        removed(job.target_id);
+        return result;
+      },
       givenUp: (r, job, error) =>
         installs.markRemovalFailedWithin(
           r,

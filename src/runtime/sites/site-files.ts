@@ -10,6 +10,8 @@ export interface SiteLayout {
   dir: string;
   configFile: string;
   contentDir: string;
+  /** The edge's log of the install's requests, outside its files (PHP never sees it). */
+  accessLog: string;
 }
 
 export function siteLayout(dataDir: string, installId: string): SiteLayout {
@@ -18,6 +20,7 @@ export function siteLayout(dataDir: string, installId: string): SiteLayout {
     dir,
     configFile: path.join(dir, 'wp-config.php'),
     contentDir: path.join(dir, 'wp-content'),
+    accessLog: path.join(dataDir, 'logs', `${installId}.access.log`),
   };
 }
 
@@ -67,6 +70,7 @@ export async function writeSiteFiles(layout: SiteLayout, input: SiteFilesInput):
 export async function removeSiteFiles(layout: SiteLayout): Promise<void> {
   await fsp.rm(`${layout.dir}.tmp`, { recursive: true, force: true });
   await fsp.rm(layout.dir, { recursive: true, force: true });
+  await fsp.rm(layout.accessLog, { force: true });
 }
 
 /**
