@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { siteLayout } from '../../src/runtime/sites/site-files.js';
 import { timeBackup } from './backup-steps.js';
+import { processRssMb } from './process.js';
 import { rssDuring, type RssDuring, type RssRise } from './rss-during.js';
 import type { Install, WordPressServer } from './wordpress.js';
 
@@ -13,6 +14,8 @@ export const RSS_TARGET_MB = 100;
 export interface LargeUploadFigures {
   fileBytes: number;
   archiveBytes: number;
+  /** The server process's RSS before the first step on the large file. */
+  serverBefore: number;
   backup: RssDuring<unknown>;
   /** `wpfleet backups verify` of a backup of the install before the file was added. */
   verifySmall: RssDuring<unknown>;
@@ -85,6 +88,7 @@ export async function largeUpload(
     const verifySmall = await rssDuring(smallCli.pid, smallCli.run);
 
     writeLargeFile(file, fileBytes);
+    const serverBefore = processRssMb(wp.pid);
     const backup = await rssDuring(server, () => timeBackup(wp, install, 100));
     const verifyCli = cli(wp, ['backups', 'verify', backup.result.id, '--json']);
     const verify = await rssDuring(verifyCli.pid, verifyCli.run);
@@ -101,6 +105,7 @@ export async function largeUpload(
     return {
       fileBytes,
       archiveBytes: backup.result.filesBytes,
+      serverBefore,
       backup,
       verifySmall,
       verify,
@@ -132,6 +137,9 @@ export function printLargeUpload(f: LargeUploadFigures): void {
   ] as const) {
     console.log(`  ${step} (${sec(d.ms)}, ${d.samples} samples every 50 ms):`);
     console.log(`    server process:        ${riseText(d.main)}  target ${verdict(d.main.rise)}`);
+    console.log(
+      `      over its RSS before the backup (${mbText(f.serverBefore)}): +${mbText(d.main.peak - f.serverBefore)}`,
+    );
     console.log(`    PHP host process:      ${riseText(d.kept)}`);
     console.log(
       `    offload child (peak):  ${mbText(d.started.peak)}  target ${verdict(d.started.peak)}  [${d.started.what}]`,

@@ -102,7 +102,23 @@ export async function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
   }
 }
 
-/** Where a TarWriter writes: a stream, or a writer that may store some bytes uncompressed. */
+/**
+ * Writes to a stream and resolves once the stream has taken the chunk in (written it out, or
+ * processed it if it is a transform): the chunk's memory may be used again from then on.
+ */
+export function writeThrough(out: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(chunk, (err) => {
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Where a TarWriter writes: a stream, or a writer that may store some bytes uncompressed. A
+ * write resolves once `chunk` is no longer needed, so that its buffer can take the next chunk.
+ */
 export interface TarSink {
   write(chunk: Buffer, incompressible?: boolean): Promise<void>;
 }
@@ -112,7 +128,7 @@ export class TarWriter {
 
   constructor(out: Writable | TarSink) {
     this.sink =
-      out instanceof Writable ? { write: (chunk: Buffer) => writeChunk(out, chunk) } : out;
+      out instanceof Writable ? { write: (chunk: Buffer) => writeThrough(out, chunk) } : out;
   }
 
   async addDirectory(entry: Omit<TarEntryHeader, 'type'>): Promise<void> {
@@ -124,6 +140,7 @@ export class TarWriter {
   /**
    * Adds a regular file of `size` bytes whose data comes in `chunks`, read as it is written, so
    * that a large file is never held in memory whole. The chunks must add up to `size` exactly.
+   * The next chunk is asked for once the last one is written: it may reuse that one's buffer.
    * `incompressible` data is passed on marked so (headers and padding never are).
    */
   async addFile(
