@@ -342,10 +342,10 @@ async function writeAll(file: fs.promises.FileHandle, chunk: Buffer): Promise<vo
 
 /**
  * Unpacks the files part into `dest` (which must not exist), restoring modes (whatever the umask)
- * and times. Each
- * file is written as its bytes are decompressed. Refuses (UnsafeArchiveError), before writing
- * it, any entry that is not a file or folder (links are neither followed nor created) or whose
- * path is absolute or leads out of `dest`; what was unpacked before it stays inside `dest`.
+ * and times; each file is written as its bytes are decompressed. Refuses (UnsafeArchiveError),
+ * before writing it, any entry that is not a file or folder (links are neither followed nor
+ * created) or whose path is absolute or leads out of `dest`; what was unpacked before it stays
+ * inside `dest`.
  */
 export async function extractContent(archive: string, dest: string): Promise<number> {
   await fs.promises.mkdir(dest, { recursive: true });
