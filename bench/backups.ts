@@ -6,14 +6,18 @@
  *   1. a fresh install: backup time (POST → completed) and archive size, restore time
  *   2. the same for an install filled with 1,000 posts (wp_insert_post) and 50 MB of uploads
  *   3. that install's uncached home page p99 while backups run vs idle, in the same run
+ *   4. an install whose uploads hold one 1 GiB file: the RSS rise of the server, its backup child
+ *      and the CLI while it is backed up, verified and restored (target: under 100 MB each)
  *
  *   npm run build && npm run bench:backups
  *
  * BENCH_RUNS (default 3) backups and restores of each install; BENCH_ROUNDS (default 30) rounds
- * of BENCH_IDLE_MS (default 3000) idle then one backup for figure 3.
+ * of BENCH_IDLE_MS (default 3000) idle then one backup for figure 3; BENCH_CASES (default
+ * 1,2,3,4) the cases to run (3 needs 2); BENCH_LARGE_MB (default 1024) the large file's size.
  */
 import os from 'node:os';
 import { fillInstall, timeBackup, timeRestore } from './lib/backup-steps.js';
+import { largeUpload, printLargeUpload } from './lib/large-upload.js';
 import { formatMs, summarize } from './lib/load.js';
 import { pagesDuringBackups } from './lib/pages-during-backups.js';
 import { since } from './lib/http.js';
@@ -28,6 +32,8 @@ import {
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? '3'));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? '30'));
 const IDLE_MS = Math.max(1000, Number(process.env.BENCH_IDLE_MS ?? '3000'));
+const CASES = new Set((process.env.BENCH_CASES ?? '1,2,3,4').split(',').map(Number));
+const LARGE_BYTES = Math.max(1, Number(process.env.BENCH_LARGE_MB ?? '1024')) * 1024 * 1024;
 const POSTS = 1000;
 const UPLOAD_BYTES = 50 * 1024 * 1024;
 const UPLOAD_FILE_BYTES = 512 * 1024;
@@ -118,43 +124,58 @@ try {
   console.log(`release added in ${sec(wp.releaseAddMs)}; server pid ${wp.pid} at ${wp.base}`);
   const rows: Row[] = [];
 
-  console.log('\n1. a fresh install');
-  const fresh = await ready(wp, 'fresh');
-  rows.push(await backupAndRestore(wp, fresh));
+  if (CASES.has(1)) {
+    console.log('\n1. a fresh install');
+    const fresh = await ready(wp, 'fresh');
+    rows.push(await backupAndRestore(wp, fresh));
+  }
 
-  console.log(`\n2. an install with ${POSTS} posts and ${mb(UPLOAD_BYTES)} of uploads`);
-  const full = await ready(wp, 'full');
-  const t0 = performance.now();
-  const filled = await fillInstall(wp, full, POSTS, UPLOAD_BYTES, UPLOAD_FILE_BYTES);
-  console.log(
-    `  filled in ${sec(since(t0))}: ${POSTS} posts by wp_insert_post in ${sec(filled.postsMs)}, ` +
-      `${filled.uploadFiles} upload files`,
-  );
-  rows.push(await backupAndRestore(wp, full));
+  let ratio: number | undefined;
+  if (CASES.has(2) || CASES.has(3)) {
+    console.log(`\n2. an install with ${POSTS} posts and ${mb(UPLOAD_BYTES)} of uploads`);
+    const full = await ready(wp, 'full');
+    const t0 = performance.now();
+    const filled = await fillInstall(wp, full, POSTS, UPLOAD_BYTES, UPLOAD_FILE_BYTES);
+    console.log(
+      `  filled in ${sec(since(t0))}: ${POSTS} posts by wp_insert_post in ${sec(filled.postsMs)}, ` +
+        `${filled.uploadFiles} upload files`,
+    );
+    if (CASES.has(2)) rows.push(await backupAndRestore(wp, full));
 
-  console.log(`\n3. ${full.name}'s uncached home page, idle vs while a backup runs`);
-  const p = await pagesDuringBackups(wp, full, ROUNDS, IDLE_MS);
-  const ratio = p.during.p99 / p.idle.p99;
-  console.log(`  idle:            ${formatMs(p.idle)}`);
-  console.log(`  during a backup: ${formatMs(p.during)}`);
-  console.log(
-    `  p99 ratio during/idle: ${ratio.toFixed(2)} (target 1.5 or less: ${ratio <= 1.5 ? 'met' : 'not met'}); ` +
-      `p50 ratio ${(p.during.p50 / p.idle.p50).toFixed(2)}; ${p.errors} errors; ` +
-      `backups ${p.backups.map((b) => sec(b.serverMs)).join(', ')} (${(p.busyShare * 100).toFixed(0)}% of the time)`,
-  );
+    if (CASES.has(3)) {
+      console.log(`\n3. ${full.name}'s uncached home page, idle vs while a backup runs`);
+      const p = await pagesDuringBackups(wp, full, ROUNDS, IDLE_MS);
+      ratio = p.during.p99 / p.idle.p99;
+      console.log(`  idle:            ${formatMs(p.idle)}`);
+      console.log(`  during a backup: ${formatMs(p.during)}`);
+      console.log(
+        `  p99 ratio during/idle: ${ratio.toFixed(2)} (target 1.5 or less: ${ratio <= 1.5 ? 'met' : 'not met'}); ` +
+          `p50 ratio ${(p.during.p50 / p.idle.p50).toFixed(2)}; ${p.errors} errors; ` +
+          `backups ${p.backups.map((b) => sec(b.serverMs)).join(', ')} (${(p.busyShare * 100).toFixed(0)}% of the time)`,
+      );
 
-  console.log(
-    `  slowest pages during a backup: ${p.slowest
-      .map((x) => `${x.ms.toFixed(0)} ms at +${sec(x.atMs)} of ${sec(x.backupMs)}`)
-      .join(', ')}`,
-  );
+      console.log(
+        `  slowest pages during a backup: ${p.slowest
+          .map((x) => `${x.ms.toFixed(0)} ms at +${sec(x.atMs)} of ${sec(x.backupMs)}`)
+          .join(', ')}`,
+      );
+    }
+  }
 
-  table(rows);
-  const freshMedian = median(rows[0]?.backupMs ?? []);
-  console.log(
-    `\nfresh install backup: median ${sec(freshMedian)} (target under 2 s: ${freshMedian < 2000 ? 'met' : 'not met'}); ` +
-      `p99 during/idle ${ratio.toFixed(2)}`,
-  );
+  if (CASES.has(4)) {
+    console.log(`\n4. an install whose uploads hold one file of ${mb(LARGE_BYTES)}`);
+    const large = await ready(wp, 'large');
+    printLargeUpload(await largeUpload(wp, large, LARGE_BYTES));
+  }
+
+  if (rows.length > 0) table(rows);
+  if (rows[0]?.install === 'fresh') {
+    const freshMedian = median(rows[0].backupMs);
+    console.log(
+      `\nfresh install backup: median ${sec(freshMedian)} (target under 2 s: ${freshMedian < 2000 ? 'met' : 'not met'})` +
+        (ratio === undefined ? '' : `; p99 during/idle ${ratio.toFixed(2)}`),
+    );
+  }
   console.log(`load average at the end: ${load()}`);
 } catch (err) {
   console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);

@@ -57,6 +57,15 @@ function treeSum(pid: number, read: (p: number) => number): number {
   return sum;
 }
 
+/** Resident set size in MB of one process (NaN once it has exited). */
+export function processRssMb(pid: number): number {
+  try {
+    return procStatus(pid, 'VmRSS') / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Resident set size in MB of a process and its descendants, summed: an upper bound, as each
  * process counts the pages of the node binary they share.

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -19,7 +19,8 @@ import {
 } from '../../src/runtime/backups/gzip-writer.js';
 import { FILES_PART, MANIFEST, parseManifest } from '../../src/runtime/backups/manifest.js';
 import { fitsOnDisk } from '../../src/runtime/backups/storage.js';
-import { readTar, TarWriter } from '../../src/runtime/backups/tar.js';
+import { TarWriter } from '../../src/runtime/backups/tar.js';
+import { readTar } from '../../src/runtime/backups/tar-reader.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -31,60 +32,135 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
+function once(data: Buffer): AsyncIterable<Buffer> {
+  return Readable.from([data]) as AsyncIterable<Buffer>;
+}
+
+/** What a TarWriter writes, in memory. */
+async function tarOf(write: (tar: TarWriter) => Promise<void>): Promise<Buffer> {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await write(new TarWriter(stream));
+  stream.end();
+  return Buffer.concat(chunks);
+}
+
 describe('tar', () => {
   it('reads back what it wrote, long and non-ASCII paths included', async () => {
-    const stream = new PassThrough();
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    const tar = new TarWriter(stream);
     const long = `${'deep/'.repeat(30)}file-ü.txt`;
     const big = Buffer.alloc(70_000, 7);
-    await tar.add({
-      path: 'a',
-      type: 'directory',
-      mode: 0o755,
-      mtime: 1_700_000_000,
-      data: Buffer.alloc(0),
+    const archive = await tarOf(async (tar) => {
+      await tar.addDirectory({ path: 'a', mode: 0o755, mtime: 1_700_000_000 });
+      await tar.addFile(
+        { path: 'a/x.php', mode: 0o644, mtime: 1_700_000_001 },
+        5,
+        once(Buffer.from('<?php')),
+      );
+      await tar.addFile({ path: long, mode: 0o600, mtime: 1_700_000_002 }, big.length, once(big));
+      await tar.addFile({ path: 'empty', mode: 0o644, mtime: 0 }, 0, once(Buffer.alloc(0)));
+      await tar.finish();
     });
-    await tar.add({
-      path: 'a/x.php',
-      type: 'file',
-      mode: 0o644,
-      mtime: 1_700_000_001,
-      data: Buffer.from('<?php'),
-    });
-    await tar.add({ path: long, type: 'file', mode: 0o600, mtime: 1_700_000_002, data: big });
-    await tar.add({ path: 'empty', type: 'file', mode: 0o644, mtime: 0, data: Buffer.alloc(0) });
-    await tar.finish();
-    stream.end();
 
     const source = new PassThrough();
-    source.end(Buffer.concat(chunks));
+    source.end(archive);
     const entries = [];
-    for await (const e of readTar(source)) entries.push(e);
-    expect(entries.map((e) => [e.path, e.type, e.mode, e.mtime, e.data.length])).toEqual([
-      ['a', 'directory', 0o755, 1_700_000_000, 0],
-      ['a/x.php', 'file', 0o644, 1_700_000_001, 5],
-      [long, 'file', 0o600, 1_700_000_002, 70_000],
-      ['empty', 'file', 0o644, 0, 0],
+    for await (const e of readTar(source)) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of e.body) chunks.push(chunk);
+      entries.push({ ...e, data: Buffer.concat(chunks) });
+    }
+    expect(entries.map((e) => [e.path, e.type, e.mode, e.mtime, e.size, e.data.length])).toEqual([
+      ['a', 'directory', 0o755, 1_700_000_000, 0, 0],
+      ['a/x.php', 'file', 0o644, 1_700_000_001, 5, 5],
+      [long, 'file', 0o600, 1_700_000_002, 70_000, 70_000],
+      ['empty', 'file', 0o644, 0, 0, 0],
     ]);
     expect(entries[2]?.data.equals(big)).toBe(true);
   });
 
-  it('refuses a truncated archive', async () => {
-    const stream = new PassThrough();
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    const tar = new TarWriter(stream);
-    await tar.add({ path: 'f', type: 'file', mode: 0o644, mtime: 0, data: Buffer.alloc(2000, 1) });
-    stream.end();
+  it('skips the bytes of an entry its reader leaves', async () => {
+    const archive = await tarOf(async (tar) => {
+      await tar.addFile(
+        { path: 'skipped', mode: 0o644, mtime: 0 },
+        100_000,
+        once(randomBytes(100_000)),
+      );
+      await tar.addFile({ path: 'read', mode: 0o644, mtime: 0 }, 3, once(Buffer.from('abc')));
+      await tar.finish();
+    });
     const source = new PassThrough();
-    source.end(Buffer.concat(chunks).subarray(0, 1500));
-    const paths: string[] = [];
+    source.end(archive);
+    const seen: string[] = [];
+    for await (const e of readTar(source)) {
+      if (e.path === 'skipped') continue;
+      const chunks: Buffer[] = [];
+      for await (const chunk of e.body) chunks.push(chunk);
+      seen.push(`${e.path}=${Buffer.concat(chunks).toString()}`);
+    }
+    expect(seen).toEqual(['read=abc']);
+  });
+
+  it('refuses a truncated archive', async () => {
+    const archive = await tarOf(async (tar) => {
+      await tar.addFile({ path: 'f', mode: 0o644, mtime: 0 }, 2000, once(Buffer.alloc(2000, 1)));
+    });
+    const source = new PassThrough();
+    source.end(archive.subarray(0, 1500));
     await expect(async () => {
-      for await (const entry of readTar(source)) paths.push(entry.path);
+      for await (const entry of readTar(source)) {
+        for await (const chunk of entry.body) expect(chunk.length).toBeGreaterThan(0);
+      }
     }).rejects.toThrow(/truncated/);
-    expect(paths).toEqual([]);
+  });
+
+  it('refuses an archive without its end blocks, and a damaged header', async () => {
+    const archive = await tarOf(async (tar) => {
+      await tar.addFile({ path: 'f', mode: 0o644, mtime: 0 }, 3, once(Buffer.from('abc')));
+      await tar.finish();
+    });
+    const read = async (bytes: Buffer): Promise<string[]> => {
+      const source = new PassThrough();
+      source.end(bytes);
+      const paths: string[] = [];
+      for await (const entry of readTar(source)) paths.push(entry.path);
+      return paths;
+    };
+    expect(await read(archive)).toEqual(['f']);
+    await expect(read(archive.subarray(0, 1024))).rejects.toThrow(/end blocks/);
+    const damaged = Buffer.from(archive);
+    damaged[10] = 0x41;
+    await expect(read(damaged)).rejects.toThrow(/header is damaged/);
+  });
+
+  it('announces a file of 8 GiB or more in a PAX size record, which readers honour', async () => {
+    const size = 9 * 1024 ** 3 + 5;
+    const head = await tarOf(async (tar) => {
+      // Only the headers: the entry is read before its data is.
+      const never = (async function* (): AsyncGenerator<Buffer> {})();
+      await expect(
+        tar.addFile({ path: 'huge.mp4', mode: 0o644, mtime: 0 }, size, never),
+      ).rejects.toThrow(/0 bytes/);
+    });
+    const source = new PassThrough();
+    source.end(head);
+    for await (const entry of readTar(source)) {
+      expect([entry.path, entry.size]).toEqual(['huge.mp4', size]);
+      break;
+    }
+    // GNU tar lists it with the same size, then finds the data missing.
+    const file = path.join(tmp(), 'huge.tar');
+    fs.writeFileSync(file, head);
+    let listing = '';
+    try {
+      execFileSync('tar', ['-tvf', file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    } catch (err) {
+      listing = String((err as { stdout?: string }).stdout);
+    }
+    expect(listing).toMatch(new RegExp(`${size} .* huge\\.mp4`));
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import zlib from 'node:zlib';
-import { writeChunk, type TarSink } from './tar.js';
+import { writeChunk, writeThrough, type TarSink } from './tar.js';
 
 /**
  * A gzip stream (one member, RFC 1952) whose deflate data mixes compressed runs with stored
@@ -33,25 +33,31 @@ export class GzipWriter implements TarSink {
     });
   }
 
-  /** Appends `data`, compressed, or stored as it is when `incompressible`. */
+  /**
+   * Appends `data`, compressed, or stored as it is when `incompressible`. Resolves once `data`
+   * has been taken in (deflated, or written out), so that its buffer can be reused.
+   */
   async write(data: Buffer, incompressible = false): Promise<void> {
     if (data.length === 0) return;
     await this.start();
     this.crc = crc32(data, this.crc);
     this.size += data.length;
     if (!incompressible) {
-      await writeChunk(this.runDeflater(), data);
+      await writeThrough(this.runDeflater(), data);
       return;
     }
     await this.endRun();
     for (let at = 0; at < data.length; at += STORED_MAX) {
+      if (this.failed !== null) throw this.failed;
       const piece = data.subarray(at, at + STORED_MAX);
       const header = Buffer.alloc(5);
       // BFINAL 0, BTYPE 00, padded to the byte; then LEN and its one's complement NLEN.
       header.writeUInt16LE(piece.length, 1);
       header.writeUInt16LE(~piece.length & 0xffff, 3);
-      await this.put(header);
-      await this.put(piece);
+      this.out.write(header);
+      // The stream takes writes in order: once it has the last piece, it has them all.
+      if (at + STORED_MAX < data.length) this.out.write(piece);
+      else await writeThrough(this.out, piece);
     }
   }
 

@@ -1,21 +1,23 @@
-import { Writable, type Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 
 /**
- * A minimal POSIX tar (ustar, with PAX headers for long or non-ASCII paths): enough to write
- * the files of a backup and read them back. Regular files and directories only.
+ * Writes the POSIX tar (ustar, with PAX headers for long or non-ASCII paths) of a backup's files:
+ * regular files and directories only, each file's data passed on a chunk at a time as it is
+ * read. Reading archives back is tar-reader.ts (tar-stream). The writer is our own because it
+ * streams already and tells the gzip writer which bytes are a file's data, so that incompressible
+ * files are stored rather than deflated (tar-stream's pack hands headers and data on mixed); and
+ * it writes exactly the bytes archives have always had.
  */
 
 const BLOCK = 512;
 
-export interface TarEntry {
+export interface TarEntryHeader {
   /** Relative path with `/` separators; directories without a trailing slash. */
   path: string;
   type: 'file' | 'directory';
   mode: number;
   /** Seconds since the epoch. */
   mtime: number;
-  /** The file's bytes (empty for a directory). */
-  data: Buffer;
 }
 
 function octal(value: number, length: number): string {
@@ -45,7 +47,7 @@ function padding(size: number): Buffer {
   return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
 }
 
-/** A PAX record `<len> path=<value>\n`, whose length counts its own digits. */
+/** A PAX record `<len> <key>=<value>\n`, whose length counts its own digits. */
 function paxRecord(key: string, value: string): Buffer {
   const body = ` ${key}=${value}\n`;
   const bodyLength = Buffer.byteLength(body);
@@ -54,19 +56,30 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${bodyLength + digits}${body}`, 'utf8');
 }
 
-/** The blocks of one entry: a PAX header first when the path does not fit ustar's name field. */
-export function entryBlocks(entry: Omit<TarEntry, 'data'> & { size: number }): Buffer[] {
+/** ustar's size field holds 11 octal digits: 8 GiB less one byte. */
+const USTAR_MAX_SIZE = 8 ** 11 - 1;
+
+/**
+ * The blocks of one entry: a PAX header first when the path does not fit ustar's name field or
+ * the size its size field (a file of 8 GiB or more; the ustar field then says 0, as GNU tar does).
+ */
+export function entryBlocks(entry: TarEntryHeader & { size: number }): Buffer[] {
   const name = entry.type === 'directory' ? `${entry.path}/` : entry.path;
-  const blocks: Buffer[] = [];
+  const records: Buffer[] = [];
   // Plain printable ASCII names fit the ustar field.
   if (Buffer.byteLength(name) > 100 || !/^[\x20-\x7e]*$/.test(name)) {
-    const pax = paxRecord('path', name);
+    records.push(paxRecord('path', name));
+  }
+  const large = entry.size > USTAR_MAX_SIZE;
+  if (large) records.push(paxRecord('size', String(entry.size)));
+  const blocks: Buffer[] = [];
+  if (records.length > 0) {
+    const pax = Buffer.concat(records);
     blocks.push(header('PaxHeader', pax.length, 'x', 0o644, entry.mtime), pax, padding(pax.length));
   }
   const shortName = Buffer.from(name, 'utf8').subarray(0, 100).toString('latin1');
-  blocks.push(
-    header(shortName, entry.size, entry.type === 'directory' ? '5' : '0', entry.mode, entry.mtime),
-  );
+  const type = entry.type === 'directory' ? '5' : '0';
+  blocks.push(header(shortName, large ? 0 : entry.size, type, entry.mode, entry.mtime));
   return blocks;
 }
 
@@ -89,7 +102,23 @@ export async function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
   }
 }
 
-/** Where a TarWriter writes: a stream, or a writer that may store some bytes uncompressed. */
+/**
+ * Writes to a stream and resolves once the stream has taken the chunk in (written it out, or
+ * processed it if it is a transform): the chunk's memory may be used again from then on.
+ */
+export function writeThrough(out: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(chunk, (err) => {
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Where a TarWriter writes: a stream, or a writer that may store some bytes uncompressed. A
+ * write resolves once `chunk` is no longer needed, so that its buffer can take the next chunk.
+ */
 export interface TarSink {
   write(chunk: Buffer, incompressible?: boolean): Promise<void>;
 }
@@ -99,26 +128,23 @@ export class TarWriter {
 
   constructor(out: Writable | TarSink) {
     this.sink =
-      out instanceof Writable ? { write: (chunk: Buffer) => writeChunk(out, chunk) } : out;
+      out instanceof Writable ? { write: (chunk: Buffer) => writeThrough(out, chunk) } : out;
   }
 
-  async add(entry: TarEntry): Promise<void> {
-    for (const block of entryBlocks({ ...entry, size: entry.data.length })) {
+  async addDirectory(entry: Omit<TarEntryHeader, 'type'>): Promise<void> {
+    for (const block of entryBlocks({ ...entry, type: 'directory', size: 0 })) {
       await this.sink.write(block);
-    }
-    if (entry.type === 'file') {
-      await this.sink.write(entry.data);
-      await this.sink.write(padding(entry.data.length));
     }
   }
 
   /**
    * Adds a regular file of `size` bytes whose data comes in `chunks`, read as it is written, so
    * that a large file is never held in memory whole. The chunks must add up to `size` exactly.
+   * The next chunk is asked for once the last one is written: it may reuse that one's buffer.
    * `incompressible` data is passed on marked so (headers and padding never are).
    */
-  async addStreamed(
-    entry: Omit<TarEntry, 'data' | 'type'>,
+  async addFile(
+    entry: Omit<TarEntryHeader, 'type'>,
     size: number,
     chunks: AsyncIterable<Buffer>,
     incompressible = false,
@@ -139,116 +165,5 @@ export class TarWriter {
   /** Two zero blocks end the archive. */
   async finish(): Promise<void> {
     await this.sink.write(Buffer.alloc(BLOCK * 2));
-  }
-}
-
-export class TarFormatError extends Error {}
-
-function parseOctal(buf: Buffer, start: number, length: number): number {
-  const text = buf
-    .subarray(start, start + length)
-    .toString('ascii')
-    .replace(/[\0 ]+$/g, '')
-    .trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`bad number field "${text}"`);
-  return parseInt(text, 8);
-}
-
-function cString(buf: Buffer, start: number, length: number): string {
-  const field = buf.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? length : end).toString('utf8');
-}
-
-function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let offset = 0;
-  while (offset < data.length) {
-    const space = data.indexOf(0x20, offset);
-    if (space === -1) throw new TarFormatError('bad PAX record');
-    const length = Number(data.subarray(offset, space).toString('ascii'));
-    if (!Number.isInteger(length) || length <= 0) throw new TarFormatError('bad PAX record');
-    const record = data.subarray(space + 1, offset + length - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    offset += length;
-  }
-  return out;
-}
-
-/** Collects a stream's chunks and hands out exact byte counts. */
-class ByteQueue {
-  private chunks: Buffer[] = [];
-  private length = 0;
-  private done = false;
-  private readonly iterator: AsyncIterator<unknown>;
-
-  constructor(source: Readable) {
-    this.iterator = source[Symbol.asyncIterator]();
-  }
-
-  /** The next `n` bytes, or null when the stream ended first. */
-  async take(n: number): Promise<Buffer | null> {
-    while (this.length < n && !this.done) {
-      const next = await this.iterator.next();
-      if (next.done === true) {
-        this.done = true;
-        break;
-      }
-      const chunk = next.value as Buffer;
-      this.chunks.push(chunk);
-      this.length += chunk.length;
-    }
-    if (this.length < n) return null;
-    const first = this.chunks[0];
-    const all =
-      this.chunks.length === 1 && first !== undefined ? first : Buffer.concat(this.chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length === 0 ? [] : [rest];
-    this.length = rest.length;
-    return out;
-  }
-}
-
-/**
- * Reads the entries of an (uncompressed) tar stream in order. Throws TarFormatError on a bad
- * header checksum, a truncated entry or a missing end.
- */
-export async function* readTar(source: Readable): AsyncGenerator<TarEntry> {
-  const q = new ByteQueue(source);
-  let pax: Record<string, string> = {};
-  for (;;) {
-    const h = await q.take(BLOCK);
-    if (h === null) throw new TarFormatError('the archive ends without its end blocks');
-    if (h.every((b) => b === 0)) return;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (h[i] ?? 0);
-    if (sum !== parseOctal(h, 148, 8)) throw new TarFormatError('a header checksum is wrong');
-    const size = parseOctal(h, 124, 12);
-    const type = String.fromCharCode(h[156] ?? 0);
-    const data = await q.take(size);
-    if (data === null) throw new TarFormatError('the archive is truncated');
-    if ((await q.take(padding(size).length)) === null) {
-      throw new TarFormatError('the archive is truncated');
-    }
-    if (type === 'x') {
-      pax = parsePax(data);
-      continue;
-    }
-    let name = pax.path ?? cString(h, 0, 100);
-    const prefix = pax.path === undefined ? cString(h, 345, 155) : '';
-    if (prefix !== '') name = `${prefix}/${name}`;
-    pax = {};
-    const directory = type === '5';
-    if (!directory && type !== '0' && type !== '\0') continue;
-    yield {
-      path: name.replace(/\/+$/, ''),
-      type: directory ? 'directory' : 'file',
-      mode: parseOctal(h, 100, 8),
-      mtime: parseOctal(h, 136, 12),
-      data: Buffer.from(data),
-    };
   }
 }
