@@ -4,12 +4,12 @@
  *
  *   1. POST /v1/installs → first 200 of the home page, median of BENCH_INSTALLS (default 10)
  *   2. uncached home page p50/p99 vs a bare PHPRequestHandler on the same files, in this process
- *   3. cached page req/s vs a static file served from memory by Node's http server
+ *   3. cached page req/s vs the same bytes served from memory by Node's http server (wrk)
  *   4. API GET /v1/installs/{id} while five installs provision and ten serve uncached pages
  *   5. server RSS (with its PHP host process) with 0, 1 and 10 active installs and after idling out
  *   6. disk per new install beyond the shared core
  *
- *   npm run build && npm run bench:runtime
+ *   npm run build && npm run bench:runtime        (needs wrk: apt-get install -y wrk)
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,10 +18,10 @@ import path from 'node:path';
 import { diskUsage, siteLayout } from '../src/runtime/sites/site-files.js';
 import { bootBarePhp } from './lib/bare-php.js';
 import { since, sleep } from './lib/http.js';
-import { formatLoad, formatMs, runLoadInTurns, summarize, type Summary } from './lib/load.js';
+import { formatMs, summarize, type Summary } from './lib/load.js';
 import { processCount, pssMb, rssMb, rssPartsMb, threadCount } from './lib/process.js';
 import { firstRenderMs, timeCreate, type CreateTiming } from './lib/provisioning.js';
-import { staticServer } from './lib/static.js';
+import { cachedPages, printCachedPages } from './lib/cached-pages.js';
 import { apiUnderLoad } from './lib/under-load.js';
 import { startWordPress, type Install, type WordPressServer } from './lib/wordpress.js';
 
@@ -30,8 +30,6 @@ const SERVING = Math.min(10, INSTALLS);
 const PROVISIONING = 5;
 const WARMUP = 10;
 const SAMPLES = 50;
-const CONNECTIONS = 8;
-const CACHED_SECONDS = 5;
 const IDLE_SECONDS = 10;
 const NO_CACHE = { 'cache-control': 'no-cache' };
 
@@ -165,37 +163,14 @@ async function uncached(wp: WordPressServer, install: Install): Promise<number> 
 }
 
 /**
- * Figure 3: the edge's page cache and Node's own http server take turns, a second at a time
- * for CACHED_SECONDS each, after a second of warm-up each.
+ * Figure 3: the edge's page cache against Node's own http server with the same bytes in memory,
+ * both driven by wrk (a C load generator) in alternating turns; see lib/cached-pages.ts.
  */
 async function cached(wp: WordPressServer, install: Install): Promise<void> {
-  await wp.site(install.name, '/');
-  const hit = await wp.site(install.name, '/');
-  if (hit.status !== 200 || hit.headers['x-cache'] !== 'HIT') {
-    throw new Error(
-      `home page not cached: ${hit.status}, X-Cache ${String(hit.headers['x-cache'])}`,
-    );
-  }
-  const baseline = await staticServer(hit.body, hit.headers['content-type'] ?? 'text/html');
-  try {
-    const targets = [
-      { base: wp.base, headers: { host: `${install.name}.localhost:${wp.port}` } },
-      { base: baseline.base, headers: {} },
-    ];
-    await runLoadInTurns(targets, CONNECTIONS, 1000, 1);
-    const [edge, bare] = await runLoadInTurns(targets, CONNECTIONS, 1000, CACHED_SECONDS);
-    if (edge === undefined || bare === undefined) throw new Error('no load result');
-    const ratio = edge.rps / bare.rps;
-    figure('3. cached page req/s, edge / Node static from memory', '0.7 or better', ratio >= 0.7);
-    console.log(formatLoad(`  edge, X-Cache: HIT, ${hit.body.length} B`, edge));
-    console.log(formatLoad(`  bare Node http, the same bytes`, bare));
-    console.log(
-      `  ratio: ${ratio.toFixed(2)} (${CONNECTIONS} keep-alive connections, ${CACHED_SECONDS} ` +
-        `turns of 1 s each)`,
-    );
-  } finally {
-    baseline.stop();
-  }
+  const f = await cachedPages(wp, install.name);
+  const ratio = f.edge.rps / f.bare.rps;
+  figure('3. cached page req/s, edge / Node http from memory', '0.8 or better', ratio >= 0.8);
+  printCachedPages(f, 0.8);
 }
 
 /** Figure 4; resolves with the server's RSS with the serving installs active (quiet). */

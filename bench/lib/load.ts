@@ -127,41 +127,6 @@ export async function runLoad(
   return result(latencies, errors, seconds);
 }
 
-export interface LoadTarget {
-  base: string;
-  headers: Record<string, string>;
-}
-
-/**
- * `runLoad` on several targets taking turns, `slices` times `sliceMs` each, so that all of them
- * see the same machine (never at the same time) even when its load changes during the run.
- */
-export async function runLoadInTurns(
-  targets: LoadTarget[],
-  connections: number,
-  sliceMs: number,
-  slices: number,
-): Promise<LoadResult[]> {
-  const runs = targets.map(() => ({ latencies: [] as number[], errors: 0, seconds: 0 }));
-  for (let i = 0; i < slices; i++) {
-    for (const [t, target] of targets.entries()) {
-      const run = runs[t];
-      if (run === undefined) continue;
-      const r = await loadSlice(
-        target.base,
-        () => '/',
-        target.headers,
-        connections,
-        sliceMs,
-        run.latencies,
-      );
-      run.errors += r.errors;
-      run.seconds += r.seconds;
-    }
-  }
-  return runs.map((r) => result(r.latencies, r.errors, r.seconds));
-}
-
 export function formatLoad(label: string, r: LoadResult): string {
   return `${label.padEnd(56)} p50 ${r.p50ms.toFixed(2).padStart(7)} ms  p99 ${r.p99ms
     .toFixed(2)

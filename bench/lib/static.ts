@@ -17,14 +17,20 @@ export interface StaticServer {
 export async function staticServer(
   body: Buffer | string,
   contentType: string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<StaticServer> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wpfleet-bench-static-'));
   const file = path.join(dir, 'body');
   fs.writeFileSync(file, body);
-  const code = `const b=require('fs').readFileSync(process.env.BENCH_BODY);require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':process.env.BENCH_TYPE,'content-length':b.length});s.end(b)}).listen(${port},'127.0.0.1',()=>console.log('up'))`;
+  const code = `const b=require('fs').readFileSync(process.env.BENCH_BODY);const h={'content-type':process.env.BENCH_TYPE,...JSON.parse(process.env.BENCH_HEADERS),'content-length':b.length};require('http').createServer((q,s)=>{s.writeHead(200,h);s.end(b)}).listen(${port},'127.0.0.1',()=>console.log('up'))`;
   const child: ChildProcess = spawn(process.execPath, ['-e', code], {
-    env: { ...process.env, BENCH_BODY: file, BENCH_TYPE: contentType },
+    env: {
+      ...process.env,
+      BENCH_BODY: file,
+      BENCH_TYPE: contentType,
+      BENCH_HEADERS: JSON.stringify(extraHeaders),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

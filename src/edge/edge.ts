@@ -109,8 +109,9 @@ export class Edge {
     );
   }
 
-  purgePages(installId: string): number {
-    return this.pageCache.purge(installId);
+  /** A purge committed in this process: the install's pages go now, not at the next lookup. */
+  pagesPurged(installId: string, generation: number): void {
+    this.pageCache.purgedTo(installId, generation);
   }
 
   /**

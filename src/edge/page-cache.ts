@@ -44,14 +44,22 @@ export class PageCache {
   private readonly stored = new Map<string, number>();
 
   /**
-   * Catches up with purges made elsewhere (another server, the CLI): `generation` is the
-   * install's `pages_generation` as the edge last read it (at most a couple of seconds old).
+   * Catches up with purges: `generation` is the install's `pages_generation` as this process
+   * learned it, from the purge itself or from the install's row (at most a couple of seconds
+   * old, so it may lag behind what a purge already told). Only a newer count purges, once.
    */
   sync(installId: string, generation: number): void {
     const seen = this.stored.get(installId);
-    if (seen === generation) return;
+    if (seen !== undefined && generation <= seen) return;
     this.stored.set(installId, generation);
-    if (seen !== undefined && generation > seen) this.purge(installId);
+    if (seen !== undefined) this.purge(installId);
+  }
+
+  /** A purge this process made: its pages go now, and the count it brought is known. */
+  purgedTo(installId: string, generation: number): void {
+    const seen = this.stored.get(installId);
+    if (seen === undefined || generation > seen) this.stored.set(installId, generation);
+    this.purge(installId);
   }
 
   /** The cache key for a request, or null when the request must not use the cache. */

@@ -106,7 +106,9 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     log,
   });
   // A purge through the API empties this process's page cache before it is answered.
-  app.services.cache.whenPagesPurged((installId) => void edge.purgePages(installId));
+  app.services.cache.whenPagesPurged((installId, generation) => {
+    edge.pagesPurged(installId, generation);
+  });
   const purgePages = (installId: string) => app.services.cache.pagesChanged(installId);
   const notify = backupNotifier({ store, mailer: mailerFor(config.mail, log), log });
   const backups = backupManagerFor(config, { store, runtime, provisioner, purgePages, notify });
@@ -117,7 +119,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
       ...installJobTypes(provisioner, app.services.installs, (id) => {
         edge.forgetInstall(id);
       }),
-      ...siteJobHandlers({ store, provisioner, edge, address, pagesChanged: purgePages }),
+      ...siteJobHandlers({ store, provisioner, address, pagesChanged: purgePages }),
       'domain.check_status': domainCheckHandler(store, config),
     },
     { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },

@@ -1,12 +1,10 @@
 import type { JobHandler } from '../jobs/runner.js';
 import type { Store } from '../core/store.js';
-import type { Edge } from '../edge/edge.js';
 import type { EdgeAddress, Provisioner } from './provision/provisioner.js';
 
 export interface SiteJobDeps {
   store: Store;
   provisioner: Provisioner;
-  edge: Edge;
   address: EdgeAddress;
   /** Drops the install's cached pages on every server. */
   pagesChanged: (installId: string) => Promise<void>;
@@ -16,7 +14,6 @@ export interface SiteJobDeps {
 export function siteJobHandlers({
   store,
   provisioner,
-  edge,
   address,
   pagesChanged,
 }: SiteJobDeps): Record<string, JobHandler> {
@@ -35,9 +32,10 @@ export function siteJobHandlers({
       return { ...urls };
     },
     // No CDN yet: `cdn` purges what there is, the page cache and the object cache.
+    // Pages were purged when the purge was requested (CacheService.purge), on every server;
+    // what is left is WordPress's object cache.
     'cache.purge': async (job) => {
       const type = (JSON.parse(job.payload) as { type?: string }).type ?? 'page';
-      const pages = type === 'object' ? 0 : edge.purgePages(job.target_id);
       let objectCache = false;
       if (type !== 'page') {
         const install = await store.read.installs.findAny(job.target_id);
@@ -45,7 +43,7 @@ export function siteJobHandlers({
           objectCache = await provisioner.agentFor(install).flushObjectCache();
         }
       }
-      return { type, pages_purged: pages, object_cache_flushed: objectCache };
+      return { type, pages_purged: type !== 'object', object_cache_flushed: objectCache };
     },
   };
 }

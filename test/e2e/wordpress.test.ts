@@ -205,6 +205,20 @@ describe.each(DATABASES)('a hosted WordPress install on %s', (database, env) => 
     // A HEAD is answered from a cached GET; its own render is never served to a GET.
     const headHit = await siteRequest(serve.url, host, '/', { method: 'HEAD' });
     expect([headHit.status, headHit.headers['x-cache'], headHit.body]).toEqual([200, 'HIT', '']);
+    // A browser gets the cached page brotli-compressed, made once, with Vary; curl gets it plain.
+    const br = await waitFor(
+      'the brotli copy of the page',
+      async () => {
+        const r = await get('/', { 'accept-encoding': 'gzip, deflate, br' });
+        return r.headers['content-encoding'] === 'br' ? r : undefined;
+      },
+      5_000,
+      50,
+    );
+    expect([br.headers['x-cache'], br.headers.vary]).toEqual(['HIT', 'Accept-Encoding']);
+    const plain = await get('/');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(Number(br.headers['content-length'])).toBeLessThan(plain.body.length / 3);
     const headMiss = await siteRequest(serve.url, host, '/?head', { method: 'HEAD' });
     expect(headMiss.headers['x-cache']).toBe('MISS');
     const after = await get('/?head');
@@ -270,6 +284,9 @@ describe.each(DATABASES)('a hosted WordPress install on %s', (database, env) => 
       10_000,
     );
     expect(gone.body).toContain('Not Found');
+    // Its access log goes with it, and the edge does not open it again.
+    const log = path.join(store.config.dataDir, 'logs', `${install.id}.access.log`);
+    expect(fs.existsSync(log)).toBe(false);
     const db = databaseNameFor(install.id);
     await waitFor(
       'the database and its user to go',

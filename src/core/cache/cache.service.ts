@@ -14,8 +14,11 @@ const LABEL: Record<PurgeType, string> = {
   cdn: 'CDN cache',
 };
 
-/** Told once a page purge is committed: an edge in this process empties its page cache. */
-export type PagePurgeListener = (installId: string) => void;
+/**
+ * Told once a page purge is committed, with the install's new purge count: an edge in this
+ * process empties its page cache.
+ */
+export type PagePurgeListener = (installId: string, generation: number) => void;
 
 export class CacheService {
   private readonly listeners = new Set<PagePurgeListener>();
@@ -62,10 +65,11 @@ export class CacheService {
         targetId: install.id,
         details: { type, job_id: job.id },
       });
-      if (type !== 'object') await r.installs.bumpPagesGeneration(install.id);
-      return { id: job.id, installId: install.id };
+      const generation =
+        type === 'object' ? null : await r.installs.bumpPagesGeneration(install.id);
+      return { id: job.id, installId: install.id, generation };
     });
-    if (type !== 'object') this.notify(queued.installId);
+    if (queued.generation !== null) this.notify(queued.installId, queued.generation);
     return queued.id;
   }
 
@@ -74,11 +78,13 @@ export class CacheService {
    * rendered before may be served from any server's cache.
    */
   async pagesChanged(installId: string): Promise<void> {
-    await this.store.transaction((r) => r.installs.bumpPagesGeneration(installId));
-    this.notify(installId);
+    const generation = await this.store.transaction((r) =>
+      r.installs.bumpPagesGeneration(installId),
+    );
+    this.notify(installId, generation);
   }
 
-  private notify(installId: string): void {
-    for (const listener of this.listeners) listener(installId);
+  private notify(installId: string, generation: number): void {
+    for (const listener of this.listeners) listener(installId, generation);
   }
 }

@@ -180,13 +180,18 @@ export class InstallsRepository {
       .execute();
   }
 
-  /** Records a page purge: every server's edge drops the install's pages rendered before it. */
-  async bumpPagesGeneration(id: string): Promise<void> {
-    await this.db
+  /**
+   * Records a page purge: every server's edge drops the install's pages rendered before it.
+   * Returns the install's new count (0 when there is no such install).
+   */
+  async bumpPagesGeneration(id: string): Promise<number> {
+    const row = await this.db
       .updateTable('installs')
       .set((eb) => ({ pages_generation: eb('pages_generation', '+', 1) }))
       .where('id', '=', id)
-      .execute();
+      .returning('pages_generation')
+      .executeTakeFirst();
+    return row?.pages_generation ?? 0;
   }
 
   async markDeleted(id: string, at: string): Promise<void> {
