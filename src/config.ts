@@ -77,6 +77,11 @@ export interface PhpConfig {
   idleSeconds: number;
   /** A PHP request running longer is treated as hung and its instance replaced. */
   timeoutSeconds: number;
+  /**
+   * A request that finds every PHP instance busy waits this long at most for one, then gets a
+   * 503 (provisioning tries again later).
+   */
+  queueSeconds: number;
 }
 
 export const RELEASE_SOURCES = ['wordpress.org', 'debian'] as const;
@@ -355,6 +360,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
       timeoutSeconds: integer(
         'WPFLEET_PHP_TIMEOUT_SECONDS',
         env.WPFLEET_PHP_TIMEOUT_SECONDS ?? '120',
+        1,
+        3600,
+      ),
+      queueSeconds: integer(
+        'WPFLEET_PHP_QUEUE_SECONDS',
+        env.WPFLEET_PHP_QUEUE_SECONDS ?? '30',
         1,
         3600,
       ),

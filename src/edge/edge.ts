@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { PhpRuntime, SiteMount } from '../runtime/php/types.js';
+import { PhpBusyError, type PhpRuntime, type SiteMount } from '../runtime/php/types.js';
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import { HostResolver, hostnameOf, type HostRoute } from './hosts.js';
 import { PageCache } from './page-cache.js';
@@ -142,6 +142,15 @@ export class Edge {
       }
       await this.servePhp(req, res, host, site, url);
     } catch (err) {
+      // Every PHP instance stayed busy: the request never ran, so the visitor may send it again.
+      if (err instanceof PhpBusyError) {
+        this.deps.log.warn({ install: route.install.id }, err.message);
+        if (!res.headersSent) {
+          res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
+        }
+        res.end('This site is busy: try again in a few seconds.\n');
+        return;
+      }
       this.deps.log.error({ err, install: route.install.id }, 'edge request failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('Bad gateway: the site could not answer.\n');

@@ -69,6 +69,8 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     total: config.php.total,
     idleMs: config.php.idleSeconds * 1000,
     timeoutMs: config.php.timeoutSeconds * 1000,
+    queueMs: config.php.queueSeconds * 1000,
+    log,
   });
   let port = config.port;
   const address: EdgeAddress = {
