@@ -239,13 +239,7 @@ describe('backup notifications from the store', () => {
   it('a backup job that fails sends "failed" with the reason to every recipient', async () => {
     const { log } = capturedLog();
     const config = h.app.config;
-    const runtime = new WasmRuntime({
-      perInstall: 1,
-      total: 1,
-      idleMs: 1000,
-      timeoutMs: 10_000,
-      queueMs: 10_000,
-    });
+    const runtime = new WasmRuntime({ perInstall: 1, total: 1, idleMs: 1000, timeoutMs: 10_000 });
     const provisioner = new Provisioner({
       store: h.app.store,
       runtime,

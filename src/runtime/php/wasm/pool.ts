@@ -22,8 +22,11 @@ export interface WasmPoolOptions {
   idleMs: number;
   /** A request (or script) taking longer is treated as hung: its instance is replaced. */
   timeoutMs: number;
-  /** A request (or script) that gets no instance within this long fails with PhpBusyError. */
-  queueMs: number;
+  /**
+   * A request (or script) that gets no instance within this long fails with PhpBusyError;
+   * `DEFAULT_QUEUE_MS` if unset.
+   */
+  queueMs?: number;
   /** Node options of the PHP host process; `HOST_EXEC_ARGV` by default. */
   hostExecArgv?: string[];
   /** Where evictions are told (at info: they show the limit is reached). */
@@ -36,6 +39,9 @@ export interface WasmPoolOptions {
  * for no measurable gain in page time (see docs/benchmarks.md): the host runs Liftoff only.
  */
 export const HOST_EXEC_ARGV = ['--liftoff-only'];
+
+/** As `WPFLEET_PHP_QUEUE_SECONDS`'s default (src/config.ts). */
+export const DEFAULT_QUEUE_MS = 30_000;
 
 type Outcome =
   | { kind: 'response'; response: PhpResponse }
@@ -99,7 +105,7 @@ export class WasmRuntime implements PhpRuntime {
 
   constructor(private readonly options: WasmPoolOptions) {
     this.host = new PhpHost({ execArgv: options.hostExecArgv ?? HOST_EXEC_ARGV });
-    this.queue = new WaitQueue(options.queueMs);
+    this.queue = new WaitQueue(options.queueMs ?? DEFAULT_QUEUE_MS);
   }
 
   /** The PHP host process's id while any instance runs (for tests and measurements). */
