@@ -82,6 +82,11 @@ export interface PhpConfig {
    * them (`WPFLEET_PHP_NETWORK_ALLOW`, e.g. a shared Redis); empty by default. docs/security.md.
    */
   networkAllow: string[];
+  /**
+   * A request that finds every PHP instance busy waits this long at most for one, then gets a
+   * 503 (provisioning tries again later).
+   */
+  queueSeconds: number;
 }
 
 export const RELEASE_SOURCES = ['wordpress.org', 'debian'] as const;
@@ -382,6 +387,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
         3600,
       ),
       networkAllow: cidrList('WPFLEET_PHP_NETWORK_ALLOW', env.WPFLEET_PHP_NETWORK_ALLOW),
+      queueSeconds: integer(
+        'WPFLEET_PHP_QUEUE_SECONDS',
+        env.WPFLEET_PHP_QUEUE_SECONDS ?? '30',
+        1,
+        3600,
+      ),
     },
     publicAddresses: publicAddresses(env.WPFLEET_PUBLIC_ADDRESSES),
     dnsServers: dnsServers(env.WPFLEET_DNS_SERVERS),

@@ -27,8 +27,10 @@ export interface WordPressServer {
   releaseRoot: string;
   /** How long adding the release took (it is added before the server starts). */
   releaseAddMs: number;
-  /** The server's latest output (warnings and errors only). */
+  /** The server's latest output (warnings and errors only, unless the log level says more). */
   recentOutput(): string;
+  /** Calls `listener` with each whole line the server prints from now on (its log, as JSON). */
+  onLine(listener: (line: string) => void): void;
   api<T>(method: string, path: string, body?: unknown, agent?: http.Agent): Promise<ApiReply<T>>;
   /** GET (or `method`) on an install's host through the edge. */
   site(
@@ -121,6 +123,14 @@ export async function startWordPress(env: Record<string, string>): Promise<WordP
     releaseRoot,
     releaseAddMs,
     recentOutput: () => launched.recent(),
+    onLine: (listener) => {
+      let partial = '';
+      launched.child.stdout?.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) listener(line);
+      });
+    },
     api,
     site: (name, path, headers = {}, agent) =>
       request(url, path, {

@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { PhpResponse, PhpRuntime, SiteMount } from '../runtime/php/types.js';
+import {
+  PhpBusyError,
+  type PhpResponse,
+  type PhpRuntime,
+  type SiteMount,
+} from '../runtime/php/types.js';
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import { AccessLogs } from './access-log.js';
 import { acceptedEncodings, type CachedPage } from './cached-page.js';
@@ -198,6 +203,14 @@ export class Edge {
     started: number,
     err: unknown,
   ): void {
+    // Every PHP instance stayed busy: the request never ran, so the visitor may send it again.
+    if (err instanceof PhpBusyError) {
+      this.deps.log.warn({ install: installId }, err.message);
+      if (!res.headersSent) res.writeHead(503, { 'content-type': TEXT, 'retry-after': '5' });
+      res.end('This site is busy: try again in a few seconds.\n');
+      this.logWhenDone(installId, req, res, started);
+      return;
+    }
     this.deps.log.error({ err, install: installId }, 'edge request failed');
     if (!res.headersSent) res.writeHead(502, { 'content-type': TEXT });
     res.end('Bad gateway: the site could not answer.\n');

@@ -74,6 +74,8 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     onRefused: (connection) => {
       log.warn({ ...connection }, "refused a connection from an install's PHP");
     },
+    queueMs: config.php.queueSeconds * 1000,
+    log,
   });
   let port = config.port;
   const address: EdgeAddress = {

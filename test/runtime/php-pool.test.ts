@@ -34,7 +34,13 @@ describe('the php-wasm pool', () => {
       configFile: path.join(dir, 'wp-config.php'),
       absoluteUrl: 'http://pool.localhost',
     };
-    runtime = new WasmRuntime({ perInstall: 1, total: 2, idleMs: 1500, timeoutMs: 4000 });
+    runtime = new WasmRuntime({
+      perInstall: 1,
+      total: 2,
+      idleMs: 1500,
+      timeoutMs: 4000,
+      queueMs: 30_000,
+    });
   });
 
   afterAll(async () => {

@@ -113,6 +113,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('bounds the PHP queue wait, 30 s unless set', () => {
+    expect(loadConfig({}, {}).php.queueSeconds).toBe(30);
+    expect(loadConfig({}, { WPFLEET_PHP_QUEUE_SECONDS: '5' }).php.queueSeconds).toBe(5);
+  });
+
   it('reads the SMTP URL and the From address', () => {
     const mail = loadConfig(
       {},
@@ -185,6 +190,18 @@ describe('loadConfig', () => {
       ],
       ['an unknown PHP version', {}, { WPFLEET_PHP_VERSION: '5.6' }, 'WPFLEET_PHP_VERSION'],
       ['an unknown log level', {}, { WPFLEET_LOG_LEVEL: 'loud' }, 'WPFLEET_LOG_LEVEL'],
+      [
+        'a PHP queue wait of 0',
+        {},
+        { WPFLEET_PHP_QUEUE_SECONDS: '0' },
+        'WPFLEET_PHP_QUEUE_SECONDS',
+      ],
+      [
+        'a PHP queue wait that is no number',
+        {},
+        { WPFLEET_PHP_QUEUE_SECONDS: 'soon' },
+        'WPFLEET_PHP_QUEUE_SECONDS',
+      ],
       [
         'an SMTP URL that is not a URL',
         {},

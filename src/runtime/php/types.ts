@@ -49,7 +49,18 @@ export interface RuntimeStats {
   /** Installs with at least one PHP instance loaded. */
   activeInstalls: number;
   instances: number;
+  /** Requests and scripts waiting for a PHP instance. */
   queued: number;
+  /** Idle instances stopped, since the start, to make room for another install's. */
+  evictions: number;
+}
+
+/**
+ * No PHP instance could be had within the queue timeout: all were busy. The request never reached
+ * PHP, so it can be sent again as it is; visitors get a 503 with Retry-After.
+ */
+export class PhpBusyError extends Error {
+  override readonly name = 'PhpBusyError';
 }
 
 /**
@@ -60,8 +71,13 @@ export interface PhpRuntime {
   readonly kind: string;
   /** PHP versions this runtime can run. */
   readonly versions: readonly string[];
+  /**
+   * Answers a request on one of the install's instances. When none can be had at once (the
+   * limits are reached and none is idle), it waits its turn; past the queue timeout it fails
+   * with PhpBusyError.
+   */
   request(site: SiteMount, request: PhpRequest): Promise<PhpResponse>;
-  /** Runs a PHP script inside the install's WordPress tree (cwd /wordpress). */
+  /** Runs a PHP script inside the install's WordPress tree (cwd /wordpress); queued likewise. */
   runScript(site: SiteMount, code: string): Promise<PhpScriptResult>;
   /**
    * Readies a PHP instance for installs of this release and PHP version ahead of their first

@@ -13,6 +13,7 @@ import type { PhpRuntime, SiteMount } from '../php/types.js';
 import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
 import { randomTablePrefix, renderWpConfig } from '../sites/wp-config.js';
 import { installerScript, parseInstallerOutput } from './installer-script.js';
+import { inTurn } from './php-turn.js';
 import { installFromTemplate } from './sqlite-template.js';
 import { SqliteTemplates } from './templates.js';
 
@@ -194,8 +195,11 @@ export class Provisioner {
       wpVersion = installed;
     }
 
-    // 4. Active only once the home page answers through the edge.
-    const home = await this.deps.edge.get(primary, '/');
+    // 4. Active only once the home page answers through the edge. A 503 there is PHP busy with
+    //    other installs (the install is recorded installed, so the edge serves it): try again.
+    const home = await inTurn('the home page check', () => this.deps.edge.get(primary, '/'), {
+      busy: (r) => r.status === 503,
+    });
     if (home.status !== 200 || !home.body.includes('content="WordPress')) {
       throw new Error(`the new install's home page answered ${home.status}, not WordPress's 200`);
     }
@@ -233,14 +237,14 @@ export class Provisioner {
     url: string,
     owner: string,
   ): Promise<string> {
-    const output = await this.deps.runtime.runScript(
-      site,
-      installerScript({
-        title: install.name,
-        adminEmail: owner,
-        adminPassword: randomBytes(24).toString('base64url'),
-        url,
-      }),
+    const script = installerScript({
+      title: install.name,
+      adminEmail: owner,
+      adminPassword: randomBytes(24).toString('base64url'),
+      url,
+    });
+    const output = await inTurn("WordPress's installer", () =>
+      this.deps.runtime.runScript(site, script),
     );
     return parseInstallerOutput(output.stdout).wp_version;
   }

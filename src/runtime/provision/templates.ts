@@ -5,6 +5,7 @@ import type { PhpRuntime } from '../php/types.js';
 import { siteLayout, writeSiteFiles } from '../sites/site-files.js';
 import { renderWpConfig } from '../sites/wp-config.js';
 import { installerScript, parseInstallerOutput } from './installer-script.js';
+import { inTurn } from './php-turn.js';
 import { TEMPLATE } from './sqlite-template.js';
 
 export interface SqliteTemplate {
@@ -81,14 +82,14 @@ export class SqliteTemplates {
         configFile: layout.configFile,
         absoluteUrl: TEMPLATE.url,
       };
-      const output = await this.deps.runtime.runScript(
-        site,
-        installerScript({
-          title: TEMPLATE.title,
-          adminEmail: TEMPLATE.email,
-          adminPassword: randomBytes(24).toString('base64url'),
-          url: TEMPLATE.url,
-        }),
+      const script = installerScript({
+        title: TEMPLATE.title,
+        adminEmail: TEMPLATE.email,
+        adminPassword: randomBytes(24).toString('base64url'),
+        url: TEMPLATE.url,
+      });
+      const output = await inTurn('the template installer', () =>
+        this.deps.runtime.runScript(site, script),
       );
       const result = parseInstallerOutput(output.stdout);
       await this.deps.runtime.unload(id);
