@@ -11,6 +11,13 @@ export const ENGINES: TestEngine[] = ['sqlite', 'postgres'];
 /** The PostgreSQL server the tests use (trust auth on this machine and in CI). */
 export const PG_URL = process.env.WPFLEET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * The tests' machine cache (Debian's downloads, verified releases), kept between runs so only
+ * the first run downloads. Every test store uses it unless a test gives its own, so no test
+ * writes into the real `~/.cache`.
+ */
+export const SHARED_CACHE = path.join(os.tmpdir(), 'wpfleet-test-cache');
+
 export interface TestStore {
   config: Config;
   /** PostgreSQL schema that isolates this store, if any. */
@@ -45,6 +52,7 @@ export async function testStore(
     WPFLEET_LOG_LEVEL: 'silent',
     // API tests run without the job runner: installs stay pending, as the API promises.
     WPFLEET_JOBS: 'false',
+    WPFLEET_CACHE_DIR: SHARED_CACHE,
     ...env,
   };
   let pgSchema: string | undefined;
