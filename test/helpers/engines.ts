@@ -18,6 +18,22 @@ export const PG_URL = process.env.WPFLEET_TEST_PG_URL ?? 'postgres://postgres@12
  */
 export const SHARED_CACHE = path.join(os.tmpdir(), 'wpfleet-test-cache');
 
+/**
+ * A machine cache of the test's own in `dir` (`<dir>/machine-cache`), empty of releases, for
+ * tests of cold behaviour and tests whose releases are fakes (which must never reach the shared
+ * cache); its Debian downloads are the shared ones (a link), so nothing is downloaded twice.
+ */
+export function ownCache(dir: string): string {
+  const cache = path.join(dir, 'machine-cache');
+  const debian = path.join(SHARED_CACHE, 'debian');
+  fs.mkdirSync(debian, { recursive: true });
+  fs.mkdirSync(cache, { recursive: true });
+  if (!fs.existsSync(path.join(cache, 'debian'))) {
+    fs.symlinkSync(debian, path.join(cache, 'debian'));
+  }
+  return cache;
+}
+
 export interface TestStore {
   config: Config;
   /** PostgreSQL schema that isolates this store, if any. */

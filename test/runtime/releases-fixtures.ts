@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import fsSync, { createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,29 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import { encodeZip } from '@php-wasm/stream-compression';
 import { expect } from 'vitest';
 import { ReleaseError, type ReleaseSettings } from '../../src/runtime/releases/index.js';
-import { SHARED_CACHE } from '../helpers/engines.js';
+import { ownCache, SHARED_CACHE } from '../helpers/engines.js';
 
-export { SHARED_CACHE };
+export { ownCache, SHARED_CACHE };
 
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `wpfleet-${prefix}-`));
-}
-
-/**
- * A machine cache of the test's own in `dir` (`<dir>/machine-cache`), empty of releases, so
- * that what a test adds is fetched and checked, never another test's (fake) release taken from
- * the shared cache; its Debian downloads are the shared ones (a link), so nothing is downloaded
- * twice.
- */
-export function ownCache(dir: string): string {
-  const cache = path.join(dir, 'machine-cache');
-  const debian = path.join(SHARED_CACHE, 'debian');
-  fsSync.mkdirSync(debian, { recursive: true });
-  fsSync.mkdirSync(cache, { recursive: true });
-  if (!fsSync.existsSync(path.join(cache, 'debian'))) {
-    fsSync.symlinkSync(debian, path.join(cache, 'debian'));
-  }
-  return cache;
 }
 
 export function settings(
