@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { since, sleep } from './http.js';
 import { freePort, launchServer, type LaunchedServer } from './process.js';
-import { timeCreate, type CreateTiming } from './provisioning.js';
+import { firstRenderMs, timeCreate, type CreateTiming } from './provisioning.js';
 import { benchStore, connect } from './wordpress.js';
 
 /** The line `serve` prints when its warm-up is done. */
@@ -17,6 +17,8 @@ export interface FirstInstall {
   /** From the server's start-up message to its warm-up line; NaN when none came within 60 s. */
   warmUpMs: number;
   timing: CreateTiming;
+  /** The server's time for the install's first page (its access log). */
+  firstRenderMs: number;
 }
 
 /**
@@ -48,7 +50,8 @@ async function firstInstall(cacheDir: string, cache: FirstInstall['cache']): Pro
   const wp = await connect(store, launched, { releaseRoot, releaseAddMs: Number.NaN });
   try {
     const timing = await timeCreate(wp, 'firstinstall', 300_000);
-    return { cache, warmUpMs, timing };
+    const render = firstRenderMs(store.config.dataDir, timing.install.id);
+    return { cache, warmUpMs, timing, firstRenderMs: render };
   } catch (err) {
     console.error(`the first install failed; the server's last output:\n${wp.recentOutput()}`);
     throw err;
@@ -85,7 +88,8 @@ export function printFirstInstall(figures: FirstInstall[], createMedianMs: numbe
   for (const f of figures) {
     const t = f.timing;
     console.log(
-      `    ${f.cache} machine cache: first 200 ${sec(t.first200Ms)}, active ${sec(t.activeMs)}; ` +
+      `    ${f.cache} machine cache: first 200 ${sec(t.first200Ms)} (database ready ` +
+        `${sec(t.installedMs)}, first render ${f.firstRenderMs} ms), active ${sec(t.activeMs)}; ` +
         `warm-up done ${sec(f.warmUpMs)} after the start (waited for it, 60 s at most)`,
     );
   }
