@@ -2,20 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ServeProcess } from '../helpers/cli.js';
 import { ownCache } from '../helpers/engines.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { siteRequest, waitFor } from '../helpers/site.js';
 
 /** What `serve` prints when the warm-up is done; the group names what it readied. */
 const DONE = /^Warm-up done in [\d.]+ s: WordPress 6\.1\.9 ready for new installs \((.+)\)\.$/m;
-
-/** Everything `serve` has printed so far, kept up to date. */
-function output(serve: ServeProcess): () => string {
-  let text = serve.stdout;
-  serve.child.stdout?.on('data', (d: string) => (text += d));
-  return () => text;
-}
 
 function warmedUp(printed: () => string): Promise<string> {
   return waitFor(
@@ -55,7 +47,8 @@ describe('the warm-up at start, on fresh data directories sharing one machine ca
 
   it('readies the default release, its SQLite template and the machine cache with no install asked for', async () => {
     hosted = await startHosted({ WPFLEET_CACHE_DIR: cache });
-    const printed = output(hosted.serve);
+    const serve = hosted.serve;
+    const printed = (): string => serve.printed();
     expect(await warmedUp(printed)).toBe('release, SQLite template and PHP');
 
     const dataDir = hosted.store.config.dataDir;
@@ -78,7 +71,8 @@ describe('the warm-up at start, on fresh data directories sharing one machine ca
       WPFLEET_RELEASE_SOURCES: 'none',
       WPFLEET_LOG_LEVEL: 'warn',
     });
-    const printed = output(hosted.serve);
+    const serve = hosted.serve;
+    const printed = (): string => serve.printed();
     const made = await hosted.api<HostedInstall>('POST', '/v1/installs', {
       name: 'duringwarmup',
       account_id: hosted.accountId,
@@ -103,13 +97,44 @@ describe('the warm-up at start, on fresh data directories sharing one machine ca
     expect(printed()).not.toMatch(/"level":(40|50|60)/);
   });
 
+  it('logs a failed warm-up and keeps serving', async () => {
+    // No release anywhere: an empty cache of its own, every source off.
+    const empty = fs.mkdtempSync(path.join(scratch, 'empty-cache-'));
+    hosted = await startHosted({
+      WPFLEET_CACHE_DIR: empty,
+      WPFLEET_RELEASE_SOURCES: 'none',
+      WPFLEET_LOG_LEVEL: 'warn',
+    });
+    const serve = hosted.serve;
+    const printed = (): string => serve.printed();
+    const line = await waitFor(
+      'the warm-up to fail',
+      () =>
+        Promise.resolve(
+          printed()
+            .split('\n')
+            .find((l) => l.includes('warm-up failed')),
+        ),
+      60_000,
+      100,
+    );
+    const logged = JSON.parse(line) as { level: number; msg: string; err: { message: string } };
+    expect(logged.level).toBe(40);
+    expect(logged.msg).toBe('warm-up failed; the first install will try again');
+    expect(logged.err.message).toMatch(/^No WordPress release is available/);
+    expect(printed()).not.toMatch(DONE);
+    expect((await hosted.api<{ count: number }>('GET', '/v1/installs')).status).toBe(200);
+    expect(hosted.serve.child.exitCode).toBeNull();
+  });
+
   it('with MariaDB as WordPress database, readies the release and PHP but no template', async () => {
     hosted = await startHosted({
       WPFLEET_CACHE_DIR: cache,
       WPFLEET_RELEASE_SOURCES: 'none',
       WPFLEET_WP_DATABASE_URL: MARIADB_URL,
     });
-    expect(await warmedUp(output(hosted.serve))).toBe('release and PHP');
+    const serve = hosted.serve;
+    expect(await warmedUp(() => serve.printed())).toBe('release and PHP');
     const dataDir = hosted.store.config.dataDir;
     expect(manifestOf(dataDir).notes.at(-1)).toMatch(/^taken from this machine's release cache/);
     expect(fs.existsSync(path.join(dataDir, 'templates'))).toBe(false);
