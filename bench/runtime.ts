@@ -2,7 +2,9 @@
  * Runtime benchmark (issue 6): real WordPress (Debian's release) on the wasm runtime, served by
  * `wpfleet serve` in its own process through its edge, loaded over loopback HTTP from here.
  *
- *   1. POST /v1/installs → first 200 of the home page, median of BENCH_INSTALLS (default 10)
+ *   1. POST /v1/installs → first 200 of the home page, median of BENCH_INSTALLS (default 10);
+ *      and the first install on a fresh data directory after the server's warm-up, with an empty
+ *      machine cache and with the cache that filled (bench/lib/first-install.ts)
  *   2. uncached home page p50/p99 vs a bare PHPRequestHandler on the same files, in this process
  *   3. cached page req/s vs the same bytes served from memory by Node's http server (wrk)
  *   4. API GET /v1/installs/{id} while five installs provision and ten serve uncached pages
@@ -20,6 +22,7 @@ import { bootBarePhp } from './lib/bare-php.js';
 import { since, sleep } from './lib/http.js';
 import { formatMs, summarize, type Summary } from './lib/load.js';
 import { processCount, pssMb, rssMb, rssPartsMb, threadCount } from './lib/process.js';
+import { firstInstallFigures, printFirstInstall } from './lib/first-install.js';
 import { firstRenderMs, timeCreate, type CreateTiming } from './lib/provisioning.js';
 import { cachedPages, printCachedPages } from './lib/cached-pages.js';
 import { apiUnderLoad } from './lib/under-load.js';
@@ -230,6 +233,8 @@ console.log(
   `wpfleet runtime benchmark: ${INSTALLS} installs, PHP unloaded after ${IDLE_SECONDS} s idle; ` +
     `load average ${load()}, MALLOC_ARENA_MAX ${process.env.MALLOC_ARENA_MAX ?? 'unset'}`,
 );
+// Before the main server starts, so that the two never run at once.
+const fresh = await firstInstallFigures();
 const wp = await startWordPress({
   WPFLEET_PHP_IDLE_SECONDS: String(IDLE_SECONDS),
   WPFLEET_PHP_TOTAL: String(SERVING + PROVISIONING + 1),
@@ -242,7 +247,9 @@ try {
   const threadsAtStart = threadCount(wp.pid);
 
   console.log('\n1. creating installs one after another…');
-  const installs = (await provisioningTimes(wp)).map((t) => t.install);
+  const timings = await provisioningTimes(wp);
+  printFirstInstall(fresh, summarize(timings.map((t) => t.first200Ms)).p50);
+  const installs = timings.map((t) => t.install);
   const first = installs[0];
   if (first === undefined) throw new Error('no install was created');
 

@@ -25,7 +25,11 @@ export interface Config {
   /** PHP version given to new installs (php-wasm ships 7.4 to 8.5). */
   defaultPhpVersion: string;
   logLevel: string;
-  /** Downloads kept between runs (Debian packages); default `<data>/cache`. */
+  /**
+   * The machine's cache, shared by every data directory of this user: verified releases
+   * (`releases/`) and Debian's package downloads (`debian/`). Default `$XDG_CACHE_HOME/wpfleet`
+   * or `~/.cache/wpfleet`.
+   */
   cacheDir: string;
   /** WordPress release sources tried, in order, when a release must be added. */
   releaseSources: ReleaseSourceName[];
@@ -296,6 +300,22 @@ function mailFrom(raw: string | undefined, baseDomain: string): string {
 }
 
 /**
+ * `WPFLEET_CACHE_DIR`, else the XDG base directory spec's cache folder: `$XDG_CACHE_HOME/wpfleet`
+ * when that is an absolute path (the spec says to ignore a relative one), else
+ * `~/.cache/wpfleet`. Outside the data directory on purpose: a second data directory on the
+ * machine reuses what the first fetched.
+ */
+function machineCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.WPFLEET_CACHE_DIR !== undefined && env.WPFLEET_CACHE_DIR !== '') {
+    return path.resolve(env.WPFLEET_CACHE_DIR);
+  }
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'wpfleet');
+  const home = env.HOME !== undefined && path.isAbsolute(env.HOME) ? env.HOME : os.homedir();
+  return path.join(home, '.cache', 'wpfleet');
+}
+
+/**
  * Reads every setting once, from flags first and then the environment, and refuses the first
  * bad one with a ConfigError naming it. Nothing else in the program reads process.env.
  */
@@ -336,7 +356,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('WPFLEET_LOG_LEVEL', `"${logLevel}" is not a pino level`);
   }
 
-  const cacheDir = path.resolve(env.WPFLEET_CACHE_DIR ?? path.join(dataDir, 'cache'));
+  const cacheDir = machineCacheDir(env);
 
   return {
     host,

@@ -48,18 +48,23 @@ export interface ApiReply<T> {
   ms: number;
 }
 
-/**
- * A fresh store with Debian's WordPress added as a release (from the tests' shared download
- * cache, so nothing is fetched twice), and `wpfleet serve` on it with the given extra settings.
- */
-export async function startWordPress(env: Record<string, string>): Promise<WordPressServer> {
-  const store = await testStore('sqlite', {
+/** A fresh SQLite store with the benchmarks' settings: jobs on, Debian's release, the tests' cache. */
+export function benchStore(env: Record<string, string>): Promise<TestStore> {
+  return testStore('sqlite', {
     WPFLEET_JOBS: 'true',
     WPFLEET_RELEASE_SOURCES: 'debian',
     WPFLEET_CACHE_DIR: SHARED_CACHE,
     WPFLEET_LOG_LEVEL: 'warn',
     ...env,
   });
+}
+
+/**
+ * A fresh store with Debian's WordPress added as a release (from the tests' shared download
+ * cache, so nothing is fetched twice), and `wpfleet serve` on it with the given extra settings.
+ */
+export async function startWordPress(env: Record<string, string>): Promise<WordPressServer> {
+  const store = await benchStore(env);
   let launched: LaunchedServer;
   let releaseRoot: string;
   let releaseAddMs: number;
@@ -77,6 +82,19 @@ export async function startWordPress(env: Record<string, string>): Promise<WordP
     await store.dispose();
     throw err;
   }
+  return connect(store, launched, { releaseRoot, releaseAddMs });
+}
+
+/**
+ * The WordPressServer of `wpfleet serve` launched on a fresh `store` (its output holds the
+ * first start's credential); stopping it disposes of the store.
+ */
+export async function connect(
+  store: TestStore,
+  launched: LaunchedServer,
+  release: { releaseRoot: string; releaseAddMs: number },
+): Promise<WordPressServer> {
+  const { releaseRoot, releaseAddMs } = release;
   const url = /listening on (http:\/\/\S+)/.exec(launched.output)?.[1] ?? '';
   const user = /username: (\S+)/.exec(launched.output)?.[1] ?? '';
   const password = /password: (\S+)/.exec(launched.output)?.[1] ?? '';

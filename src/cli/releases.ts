@@ -109,6 +109,9 @@ export function releaseCommands(program: Command): void {
           progress: (message) => {
             console.error(message);
           },
+          warn: (message) => {
+            console.error(`warning: ${message}`);
+          },
         },
       );
       if (flags.json === true) {

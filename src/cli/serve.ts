@@ -43,7 +43,7 @@ export function serveCommand(program: Command): void {
       const config = configFrom({ ...flags });
       const app = await createApp(config);
       const log = pino({ level: config.logLevel });
-      const hosting = createHosting(app, releaseProvider(config), log);
+      const hosting = createHosting(app, releaseProvider(config, log), log);
       const server = await buildServer(app, { edge: hosting.edge });
       const first = await bootstrapOwner(app.services);
       await server.listen({ port: config.port, host: config.host });
@@ -61,6 +61,15 @@ export function serveCommand(program: Command): void {
       } else {
         printFirstStart(url, first);
       }
+      // After the start-up message, which scripts and tests read up to its last line.
+      void hosting.warmUp().then((ready) => {
+        if (ready === null) return;
+        const what = ready.template ? 'release, SQLite template and PHP' : 'release and PHP';
+        console.log(
+          `Warm-up done in ${(ready.ms / 1000).toFixed(1)} s: WordPress ${ready.version} ` +
+            `ready for new installs (${what}).`,
+        );
+      });
       const stop = (): void => {
         server
           .close()

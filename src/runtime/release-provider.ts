@@ -4,14 +4,32 @@ import { ensureRelease, releaseStore } from './releases/add.js';
 import { ensureSqlitePlugin } from './releases/sqlite-plugin.js';
 import type { ReleaseProvider } from './provision/provisioner.js';
 
+/** Where a server says what adding a release did (a pino logger will do). */
+export interface ReleaseLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
 /** Provisioning's view of the release store: what it needs, nothing of how releases are made. */
 export function releaseProvider(
   config: Pick<Config, 'dataDir' | 'cacheDir' | 'releaseSources' | 'wordpressOrg'>,
+  log?: ReleaseLog,
 ): ReleaseProvider {
   const store = releaseStore(config);
+  const reports =
+    log === undefined
+      ? {}
+      : {
+          progress: (m: string) => {
+            log.info(m);
+          },
+          warn: (m: string) => {
+            log.warn(m);
+          },
+        };
   return {
     async ensure() {
-      const release = await ensureRelease(config);
+      const release = await ensureRelease(config, reports);
       return { version: release.version, dir: release.root };
     },
     dir: (version) => path.join(store.dir, version, 'wordpress'),

@@ -67,6 +67,8 @@ export interface ServeProcess {
   url: string;
   /** Everything printed on stdout up to the end of the start-up message. */
   stdout: string;
+  /** Everything printed on stdout so far, start-up message included. */
+  printed(): string;
   /** Resolves with the exit code and signal once the process has gone. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then waits for the exit (SIGKILL if it does not go within the bound). */
@@ -137,7 +139,7 @@ export function startServe(
       const url = /wpfleet listening on (http:\/\/\S+)/.exec(stdout)?.[1];
       if (url !== undefined && STARTED.test(stdout)) {
         clearTimeout(timer);
-        resolve({ child, url, stdout, exited, stop, killGroup });
+        resolve({ child, url, stdout, printed: () => stdout, exited, stop, killGroup });
       }
     });
     child.on('error', (err) => {

@@ -11,6 +11,29 @@ export const ENGINES: TestEngine[] = ['sqlite', 'postgres'];
 /** The PostgreSQL server the tests use (trust auth on this machine and in CI). */
 export const PG_URL = process.env.WPFLEET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * The tests' machine cache (Debian's downloads, verified releases), kept between runs so only
+ * the first run downloads. Every test store uses it unless a test gives its own, so no test
+ * writes into the real `~/.cache`.
+ */
+export const SHARED_CACHE = path.join(os.tmpdir(), 'wpfleet-test-cache');
+
+/**
+ * A machine cache of the test's own in `dir` (`<dir>/machine-cache`), empty of releases, for
+ * tests of cold behaviour and tests whose releases are fakes (which must never reach the shared
+ * cache); its Debian downloads are the shared ones (a link), so nothing is downloaded twice.
+ */
+export function ownCache(dir: string): string {
+  const cache = path.join(dir, 'machine-cache');
+  const debian = path.join(SHARED_CACHE, 'debian');
+  fs.mkdirSync(debian, { recursive: true });
+  fs.mkdirSync(cache, { recursive: true });
+  if (!fs.existsSync(path.join(cache, 'debian'))) {
+    fs.symlinkSync(debian, path.join(cache, 'debian'));
+  }
+  return cache;
+}
+
 export interface TestStore {
   config: Config;
   /** PostgreSQL schema that isolates this store, if any. */
@@ -45,6 +68,7 @@ export async function testStore(
     WPFLEET_LOG_LEVEL: 'silent',
     // API tests run without the job runner: installs stay pending, as the API promises.
     WPFLEET_JOBS: 'false',
+    WPFLEET_CACHE_DIR: SHARED_CACHE,
     ...env,
   };
   let pgSchema: string | undefined;

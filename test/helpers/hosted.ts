@@ -1,15 +1,13 @@
-import os from 'node:os';
-import path from 'node:path';
 import { basicAuth } from './harness.js';
 import { ensureBuilt, startServe, type ServeOptions, type ServeProcess } from './cli.js';
-import { testStore, type TestStore } from './engines.js';
+import { SHARED_CACHE, testStore, type TestStore } from './engines.js';
 import { waitFor } from './site.js';
 
 /**
  * `wpfleet serve` hosting real WordPress (Debian's release, unpacked by the release source) with
- * the job runner on, for the end-to-end tests. The release download is cached across runs.
+ * the job runner on, for the end-to-end tests. The release is cached across runs, in SHARED_CACHE.
  */
-export const SHARED_CACHE = path.join(os.tmpdir(), 'wpfleet-test-cache');
+export { SHARED_CACHE };
 
 export interface HostedInstall {
   id: string;

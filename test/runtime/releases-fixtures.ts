@@ -10,9 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import { encodeZip } from '@php-wasm/stream-compression';
 import { expect } from 'vitest';
 import { ReleaseError, type ReleaseSettings } from '../../src/runtime/releases/index.js';
+import { ownCache, SHARED_CACHE } from '../helpers/engines.js';
 
-/** Kept between test runs so only the first run downloads Debian's packages. */
-export const SHARED_CACHE = path.join(os.tmpdir(), 'wpfleet-test-cache');
+export { ownCache, SHARED_CACHE };
 
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `wpfleet-${prefix}-`));
@@ -22,7 +22,7 @@ export function settings(
   dataDir: string,
   releaseSources: ReleaseSettings['releaseSources'] = [],
 ): ReleaseSettings {
-  return { dataDir, cacheDir: SHARED_CACHE, releaseSources };
+  return { dataDir, cacheDir: ownCache(dataDir), releaseSources };
 }
 
 /**

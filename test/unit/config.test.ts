@@ -152,6 +152,26 @@ describe('loadConfig', () => {
     ).toEqual(['10.0.5.0/24', 'fd00::/8', '127.0.0.1']);
   });
 
+  it("keeps the machine cache outside the data directory, in the user's cache folder", () => {
+    const data = { data: '/srv/a' };
+    expect(loadConfig(data, { HOME: '/home/ann' }).cacheDir).toBe('/home/ann/.cache/wpfleet');
+    expect(loadConfig({ data: '/srv/b' }, { HOME: '/home/ann' }).cacheDir).toBe(
+      '/home/ann/.cache/wpfleet',
+    );
+    expect(loadConfig(data, { HOME: '/home/ann', XDG_CACHE_HOME: '/var/cache/ann' }).cacheDir).toBe(
+      '/var/cache/ann/wpfleet',
+    );
+    // The XDG spec says to ignore a relative path.
+    expect(loadConfig(data, { HOME: '/home/ann', XDG_CACHE_HOME: 'cache' }).cacheDir).toBe(
+      '/home/ann/.cache/wpfleet',
+    );
+    expect(
+      loadConfig(data, { HOME: '/home/ann', XDG_CACHE_HOME: '/x', WPFLEET_CACHE_DIR: 'c' })
+        .cacheDir,
+    ).toBe(path.resolve('c'));
+    expect(loadConfig(data, {}).cacheDir).toBe(path.join(os.homedir(), '.cache', 'wpfleet'));
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ data: '/d' }, { DATABASE_URL: '' }).database.kind).toBe('sqlite');
   });

@@ -47,7 +47,7 @@ export interface ProvisionerDeps {
   agentFile: string;
   /** Set when new installs get a MySQL/MariaDB database instead of SQLite. */
   mysql: MysqlAdmin | null;
-  /** PHP version the SQLite templates are installed with. */
+  /** PHP version of new installs: their SQLite template is installed with it, their spare runs it. */
   templatePhpVersion: string;
 }
 
@@ -100,6 +100,25 @@ export class Provisioner {
       phpAgentTransport((request) => this.deps.runtime.request(site, request), host),
       install.agent_secret,
     );
+  }
+
+  /**
+   * Readies, ahead of any request, what the next new install needs: the release it would get,
+   * on SQLite the plugin and the release's template database, and a spare PHP booted on that
+   * release. Provisioning shares the same work while it runs (one add of the release per data
+   * directory, one template build per release), so an install created meanwhile waits for it
+   * instead of doing it twice.
+   */
+  async warmUp(): Promise<{ version: string; template: boolean }> {
+    const release = await this.deps.releases.ensure();
+    // The folder as provisioning names it, so the spare matches the install's mount.
+    const releaseDir = this.deps.releases.dir(release.version);
+    if (this.deps.mysql === null) {
+      await this.deps.releases.sqlitePlugin();
+      await this.templates.ensure(release.version, releaseDir);
+    }
+    this.deps.runtime.prewarm({ phpVersion: this.deps.templatePhpVersion, releaseDir });
+    return { version: release.version, template: this.deps.mysql === null };
   }
 
   async provision(

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Config, ReleaseSourceName } from '../../config.js';
+import type { Checksums } from './checksums.js';
 import { ReleaseError } from './errors.js';
+import { MachineCache } from './machine-cache.js';
 import type { ReleaseSource } from './source.js';
 import { DebianSource } from './sources/debian.js';
 import { LocalSource } from './sources/local.js';
@@ -12,7 +14,7 @@ import {
 } from './sources/wordpress-org.js';
 import { ReleaseStore, type Release } from './store.js';
 import { verifyRelease } from './verify.js';
-import { checkVersion } from './version.js';
+import { checkVersion, isVersion } from './version.js';
 
 /** The settings releases use; a whole Config will do. */
 export type ReleaseSettings = Pick<Config, 'dataDir' | 'cacheDir' | 'releaseSources'> &
@@ -26,6 +28,8 @@ export interface ReleaseOptions {
   /** The system CA bundle Debian's WordPress links to. */
   caBundle?: string;
   progress?: (message: string) => void;
+  /** Something the operator should know though the add goes on (a cache entry refused). */
+  warn?: (message: string) => void;
 }
 
 export interface AddRequest {
@@ -87,6 +91,9 @@ function sourcesFor(
  * Adds a release from the request's source, or from the configured sources in order: a source
  * that is unreachable here or lacks the version is passed over, but a release that fails
  * verification stops everything (a tampered download is no reason to try elsewhere quietly).
+ * The machine's release cache stands in for a download: a version it holds is copied from it
+ * and checked instead of fetched, a release fetched is kept in it, and when no source can be
+ * reached the newest release it holds is taken (unless the request names a source).
  */
 export async function addRelease(
   settings: ReleaseSettings,
@@ -95,9 +102,13 @@ export async function addRelease(
 ): Promise<{ release: Release; added: boolean }> {
   const store = releaseStore(settings);
   const version = request.version === undefined ? undefined : checkVersion(request.version);
-  if (version !== undefined && request.from === undefined) {
+  // What the operator hands in (--from) is added as given, never swapped for a cached copy.
+  const cache = request.from === undefined ? new MachineCache(settings.cacheDir, options) : null;
+  if (version !== undefined && cache !== null) {
     const present = await store.get(version);
     if (present !== null) return { release: present, added: false };
+    const cached = await cache.take(version, store);
+    if (cached !== null) return { release: cached, added: true };
   }
   const sources = sourcesFor(settings, request, options);
   const tried: string[] = [];
@@ -106,35 +117,77 @@ export async function addRelease(
       tried.push(`${source.name}: ${source.unavailableReason()}`);
       continue;
     }
-    options.progress?.(`${source.name}: fetching WordPress ${version ?? '(newest)'}`);
-    const staged = await store.stage();
     try {
-      const fetched = await source.fetch(version, staged.tree);
-      const manifest = await verifyRelease(
-        staged.tree,
-        source.name,
-        fetched,
-        request.noVerify === true,
-      );
-      const present = await store.get(fetched.version);
-      if (present !== null) return { release: present, added: false };
-      return await store.commit(staged, manifest.manifest, manifest.checksums);
+      return await addFrom(source, { store, cache, version, request, options });
     } catch (err) {
       const passOver =
         err instanceof ReleaseError && (err.code === 'unreachable' || err.code === 'not_offered');
       if (!passOver) throw err;
       tried.push(`${source.name}: ${err.message}`);
-    } finally {
-      await store.discard(staged);
+    }
+  }
+  if (cache !== null && version === undefined && request.source === undefined) {
+    for (const cachedVersion of await cache.versions()) {
+      const present = await store.get(cachedVersion);
+      if (present !== null) return { release: present, added: false };
+      const cached = await cache.take(cachedVersion, store);
+      if (cached !== null) return { release: cached, added: true };
     }
   }
   const what = version === undefined ? 'WordPress' : `WordPress ${version}`;
+  const refused = cache?.refused ?? [];
+  const why = refused.length > 0 ? ` (${refused.join('; ')})` : '';
   throw new ReleaseError(
     'no_release',
     sources.length === 0
-      ? `No WordPress release is available and every release source is turned off (WPFLEET_RELEASE_SOURCES). ${howToAdd(settings)}`
-      : `No source could provide ${what} (${tried.join('; ')}). ${howToAdd(settings)}`,
+      ? `No WordPress release is available and every release source is turned off (WPFLEET_RELEASE_SOURCES)${why}. ${howToAdd(settings)}`
+      : `No source could provide ${what} (${[...tried, ...refused].join('; ')}). ${howToAdd(settings)}`,
   );
+}
+
+interface AddContext {
+  store: ReleaseStore;
+  cache: MachineCache | null;
+  version: string | undefined;
+  request: AddRequest;
+  options: ReleaseOptions;
+}
+
+/** One source's release: already stored, taken from the cache, or fetched and verified. */
+async function addFrom(
+  source: ReleaseSource,
+  { store, cache, version, request, options }: AddContext,
+): Promise<{ release: Release; added: boolean }> {
+  if (version === undefined && cache !== null && source.newestVersion !== undefined) {
+    const newest = await source.newestVersion();
+    if (isVersion(newest)) {
+      const present = await store.get(newest);
+      if (present !== null) return { release: present, added: false };
+      const cached = await cache.take(newest, store);
+      if (cached !== null) return { release: cached, added: true };
+    }
+  }
+  options.progress?.(`${source.name}: fetching WordPress ${version ?? '(newest)'}`);
+  const staged = await store.stage();
+  let added: { release: Release; added: boolean };
+  let checksums: Checksums;
+  try {
+    const fetched = await source.fetch(version, staged.tree);
+    const verified = await verifyRelease(
+      staged.tree,
+      source.name,
+      fetched,
+      request.noVerify === true,
+    );
+    const present = await store.get(fetched.version);
+    if (present !== null) return { release: present, added: false };
+    added = await store.commit(staged, verified.manifest, verified.checksums);
+    checksums = verified.checksums;
+  } finally {
+    await store.discard(staged);
+  }
+  if (cache !== null && added.added) await cache.keep(added.release, checksums);
+  return added;
 }
 
 const ensuring = new Map<string, Promise<Release>>();

@@ -1,5 +1,7 @@
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ReleaseError } from './errors.js';
 
 export interface TreeEntry {
   /** Relative to the walked root, with `/` separators (the form checksums use). */
@@ -64,6 +66,35 @@ export async function copyDereferenced(
     force: false,
     filter: (src) => !skip(path.relative(from, src).split(path.sep).join('/')),
   });
+}
+
+/**
+ * Copies a tree of folders and regular files into `to`, which must not exist; anything else (a
+ * symlink, a device) is refused, as a release never holds one. Each file is its own copy, never
+ * a hard link: a later write into one must not show in the other. Where the filesystem can
+ * (btrfs, XFS) the copy is a reflink, sharing blocks until either side writes. Files are copied
+ * 16 at a time: one by one (as fs.cp does) took twice as long for a release's 2,600 files.
+ */
+export async function copyTree(from: string, to: string): Promise<void> {
+  const entries = await fs.readdir(from, { withFileTypes: true, recursive: true });
+  const dirs: string[] = [];
+  const files: string[] = [];
+  for (const entry of entries) {
+    const rel = path.relative(from, path.join(entry.parentPath, entry.name));
+    if (entry.isDirectory()) dirs.push(rel);
+    else if (entry.isFile()) files.push(rel);
+    else throw new ReleaseError('invalid', `${path.join(from, rel)} is not a regular file`);
+  }
+  await fs.mkdir(to);
+  // Sorted, a folder comes before what it holds.
+  for (const dir of dirs.sort()) await fs.mkdir(path.join(to, dir));
+  await mapLimit(files, 16, (rel) =>
+    fs.copyFile(
+      path.join(from, rel),
+      path.join(to, rel),
+      constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE,
+    ),
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   type ReleaseSettings,
 } from './add.js';
 export { ReleaseError, type ReleaseErrorCode } from './errors.js';
+export { MachineCache } from './machine-cache.js';
 export type { FetchedRelease, ReleaseSource } from './source.js';
 export { ReleaseStore, type Release, type ReleaseManifest, type Verification } from './store.js';
 export { ensureSqlitePlugin, renderDbDropIn, type SqlitePlugin } from './sqlite-plugin.js';

@@ -26,6 +26,12 @@ export interface ReleaseSource {
    * the top are left out: each install owns those.
    */
   fetch(version: string | undefined, into: string): Promise<FetchedRelease>;
+  /**
+   * The version `fetch(undefined)` would give, found without fetching it (so a release already
+   * stored, or kept in the machine's cache, is not downloaded again). Sources without a cheap
+   * answer leave it out.
+   */
+  newestVersion?(): Promise<string>;
 }
 
 /** Files at the top of a WordPress tree that belong to an install, never to a release. */

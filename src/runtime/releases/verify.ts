@@ -19,13 +19,15 @@ const REQUIRED = [
 /**
  * Checks a fetched tree before it becomes a release: not a Playground build, verified against
  * the source's checksums (or explicitly let through unverified), complete. Returns its manifest
- * and the md5 of every file, kept beside it for later checks.
+ * and the md5 of every file, kept beside it for later checks. `strict` refuses files the
+ * checksums do not name, for lists known to be complete (a release's own checksums.json).
  */
 export async function verifyRelease(
   tree: string,
   source: string,
   fetched: FetchedRelease,
   noVerify: boolean,
+  options: { strict?: boolean } = {},
 ): Promise<{ manifest: ReleaseManifest; checksums: Checksums }> {
   const what = `WordPress ${fetched.version} from ${fetched.origin}`;
   if (await exists(path.join(tree, 'wordpress-remote-asset-paths'))) {
@@ -50,7 +52,7 @@ export async function verifyRelease(
           Object.entries(fetched.checksums).filter(([rel]) => !INSTALL_OWNED.has(rel)),
         );
   const report = await checkTree(tree, expected);
-  assertMatches(report, what, fetched.against);
+  assertMatches(report, what, fetched.against, { strict: options.strict === true });
   const missing = [];
   for (const rel of REQUIRED) {
     if (

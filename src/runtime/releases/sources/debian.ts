@@ -73,16 +73,20 @@ export class DebianSource implements ReleaseSource {
     return this.reason;
   }
 
+  /** The upstream version of apt's candidate: 1:6.1.9+dfsg1-0+deb12u1 is WordPress 6.1.9. */
+  async newestVersion(): Promise<string> {
+    const [wordpress] = await this.candidates(['wordpress']);
+    return wordpress?.version.replace(/^\d+:/, '').replace(/[+~-].*$/, '') ?? 'nothing';
+  }
+
   async fetch(version: string | undefined, into: string): Promise<FetchedRelease> {
     const scratch = path.dirname(into);
     if (version !== undefined) {
-      const [wordpress] = await this.candidates(['wordpress']);
-      // 1:6.1.9+dfsg1-0+deb12u1 is upstream 6.1.9.
-      const upstream = wordpress?.version.replace(/^\d+:/, '').replace(/[+~-].*$/, '');
+      const upstream = await this.newestVersion();
       if (upstream !== version) {
         throw new ReleaseError(
           'not_offered',
-          `Debian's packages offer WordPress ${upstream ?? 'nothing'}, not ${version}`,
+          `Debian's packages offer WordPress ${upstream}, not ${version}`,
         );
       }
     }

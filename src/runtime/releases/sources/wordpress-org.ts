@@ -149,11 +149,13 @@ export class WordPressOrgSource implements ReleaseSource {
     return this.reason;
   }
 
+  async newestVersion(): Promise<string> {
+    this.latest ??= await this.client.latestVersion();
+    return this.latest;
+  }
+
   async fetch(version: string | undefined, into: string): Promise<FetchedRelease> {
-    const wanted =
-      version === undefined
-        ? (this.latest ?? (await this.client.latestVersion()))
-        : checkVersion(version);
+    const wanted = version === undefined ? await this.newestVersion() : checkVersion(version);
     // Checksums first: an unknown version fails before a download.
     const checksums = await this.client.checksums(wanted);
     const scratch = path.dirname(into);
