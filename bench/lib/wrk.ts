@@ -85,7 +85,9 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
     '--latency',
   ];
   for (const [name, value] of Object.entries(options.headers ?? {})) {
-    args.push('-H', `${name}: ${value}`);
+    // wrk replaces its own Host header only when given one spelled `Host`; `host` would be sent
+    // as a second one, and Node keeps the first (wrk's, naming no install).
+    args.push('-H', `${name.toLowerCase() === 'host' ? 'Host' : name}: ${value}`);
   }
   args.push(options.url);
   return new Promise((resolve, reject) => {

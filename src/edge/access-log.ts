@@ -3,14 +3,15 @@ import path from 'node:path';
 
 interface OpenLog {
   stream: fs.WriteStream;
-  /** Lines not yet handed to the stream. */
-  pending: string;
+  /** Lines not yet handed to the stream, as bytes: `used` of them. */
+  pending: Buffer;
+  used: number;
   lastUsed: number;
 }
 
 /** Lines kept before a flush: a write per request cost the cached path a third of its time. */
 const FLUSH_MS = 100;
-const FLUSH_BYTES = 64 * 1024;
+const BUFFER_BYTES = 64 * 1024;
 /** A log without a request this long is closed: a host with many installs keeps few open. */
 const IDLE_MS = 5 * 60_000;
 
@@ -19,6 +20,9 @@ const IDLE_MS = 5 * 60_000;
  * nginx's `access_log … buffer=`: a kill -9 loses at most the last 100 ms of lines, never a line
  * of what was already written. Files are opened on an install's first request and closed once
  * it has been idle five minutes, or when the install is deleted.
+ *
+ * Lines are written as latin1: Node reads request lines and headers as latin1, so this puts
+ * back the bytes the client sent, one byte per character, without encoding UTF-8 on each line.
  */
 export class AccessLogs {
   private readonly logs = new Map<string, OpenLog>();
@@ -43,13 +47,20 @@ export class AccessLogs {
       const stream = fs.createWriteStream(file, { flags: 'a' });
       // A full disk must not take the server down; the lines are lost, the site still answers.
       stream.on('error', () => undefined);
-      log = { stream, pending: '', lastUsed: 0 };
+      log = { stream, pending: Buffer.allocUnsafe(BUFFER_BYTES), used: 0, lastUsed: 0 };
       this.logs.set(installId, log);
     }
-    log.pending += line;
     log.lastUsed = Date.now();
-    if (log.pending.length >= FLUSH_BYTES) this.flushOne(log);
-    else if (this.flushTimer === undefined) {
+    if (log.used + line.length > log.pending.length) {
+      this.flushOne(log);
+      // A line longer than the whole buffer (a huge URL) goes out on its own.
+      if (line.length > log.pending.length) {
+        log.stream.write(line, 'latin1');
+        return;
+      }
+    }
+    log.used += log.pending.write(line, log.used, 'latin1');
+    if (this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         this.flush();
@@ -99,8 +110,10 @@ export class AccessLogs {
   }
 
   private flushOne(log: OpenLog): void {
-    if (log.pending === '') return;
-    log.stream.write(log.pending);
-    log.pending = '';
+    if (log.used === 0) return;
+    // The stream keeps the bytes until they are written: the next lines go to a new buffer.
+    log.stream.write(log.pending.subarray(0, log.used));
+    log.pending = Buffer.allocUnsafe(BUFFER_BYTES);
+    log.used = 0;
   }
 }

@@ -73,12 +73,25 @@ export interface Accepted {
 
 const NONE: Accepted = { br: false, gzip: false };
 
+/** Clients send a handful of distinct Accept-Encoding values: each is parsed once. */
+const parsed = new Map<string, Accepted>();
+
 /**
  * What a client's `Accept-Encoding` allows: a coding listed with `q=0` is refused; `*` stands
  * for any coding not listed.
  */
 export function acceptedEncodings(header: string | undefined): Accepted {
   if (header === undefined || header === '') return NONE;
+  let accepted = parsed.get(header);
+  if (accepted === undefined) {
+    accepted = parseAcceptEncoding(header);
+    if (parsed.size >= 256) parsed.clear();
+    parsed.set(header, accepted);
+  }
+  return accepted;
+}
+
+function parseAcceptEncoding(header: string): Accepted {
   let br: boolean | undefined;
   let gz: boolean | undefined;
   let any: boolean | undefined;
@@ -120,7 +133,10 @@ export class CachedPage {
       if (HOP_BY_HOP.has(lower)) continue;
       for (const value of values) headers.push(name, value);
     }
-    const body = Buffer.from(response.body.buffer, response.body.byteOffset, response.body.length);
+    // A copy of its own: PHP's body arrives as a view at any offset into the message that
+    // carried it, and the kernel copies an aligned buffer into the socket measurably faster (and
+    // the message's other bytes need not stay in memory as long as the page does).
+    const body = Buffer.from(response.body);
     const sent = (response.headers['content-encoding'] ?? []).join(',').trim().toLowerCase();
     this.compressible = body.length >= MIN_COMPRESS || sent !== '';
     if (this.compressible && !/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary)) {

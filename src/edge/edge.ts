@@ -335,7 +335,8 @@ export class Edge {
   /** One line per request in `<data>/logs/<install>.access.log` (common log format, plus ms). */
   private log(installId: string, req: IncomingMessage, status: number, started: number): void {
     const now = Date.now();
-    const ua = (req.headers['user-agent'] ?? '-').replace(/"/g, "'");
+    const agent = req.headers['user-agent'];
+    const ua = agent === undefined ? '-' : agent.includes('"') ? agent.replaceAll('"', "'") : agent;
     this.logs.write(
       installId,
       `${req.socket.remoteAddress ?? '-'} - - [${isoTime(now)}] "${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion}" ${status} - "${req.headers.host ?? '-'}" "${ua}" ${now - started}ms\n`,

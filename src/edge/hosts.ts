@@ -13,9 +13,23 @@ export interface HostRoute {
 const TTL_MS = 2000;
 const MAX_ENTRIES = 10_000;
 
+/** Host headers seen lately and their hostnames: a site's visitors send the same few. */
+const hostnames = new Map<string, string>();
+
 /** The hostname of a Host header: lower-cased, without port or trailing dot. */
 export function hostnameOf(header: string | undefined): string {
-  const raw = (header ?? '').trim().toLowerCase();
+  if (header === undefined) return '';
+  let name = hostnames.get(header);
+  if (name === undefined) {
+    name = parseHostname(header);
+    if (hostnames.size >= 10_000) hostnames.clear();
+    hostnames.set(header, name);
+  }
+  return name;
+}
+
+function parseHostname(header: string): string {
+  const raw = header.trim().toLowerCase();
   const withoutPort = raw.startsWith('[')
     ? raw.slice(0, raw.indexOf(']') + 1)
     : raw.replace(/:\d+$/, '');
