@@ -216,6 +216,15 @@ describe.each(ENGINES)('empty request bodies, WP Engine dialect on %s', (engine)
       (await created<{ uuid: string }>('POST', '/ssh_keys', { public_key: sshKeyLine() })).uuid,
   };
 
+  /** The state an operation needs its things in before it can answer normally. */
+  const STATES: Record<string, (ids: Record<string, string>) => Promise<void>> = {
+    // Only a failed install can be retried: as when the job runner gives its provisioning up.
+    'POST /installs/{install_id}/retry': (ids) =>
+      h.app.store.transaction((r) =>
+        h.app.services.installs.markFailedWithin(r, ids.install_id ?? '', 'given up in a test'),
+      ),
+  };
+
   /** The operation's path under /v1 with fresh things for its ids (a DELETE takes its own). */
   async function pathOf(op: Operation): Promise<string> {
     const ids: Record<string, string> = {};
@@ -226,6 +235,7 @@ describe.each(ENGINES)('empty request bodies, WP Engine dialect on %s', (engine)
       ids[name] = await make(ids);
       path = path.replace(`{${name}}`, ids[name]);
     }
+    await STATES[op.key]?.(ids);
     return `/v1${path}`;
   }
 
