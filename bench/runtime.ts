@@ -88,7 +88,7 @@ async function provisioningTimes(wp: WordPressServer): Promise<CreateTiming[]> {
     console.log(
       `  ${t.install.name}: POST ${t.postMs.toFixed(0)} ms, files ${sec(t.filesMs)}, database ready ${sec(t.installedMs)}, ` +
         `first 200 ${sec(t.first200Ms)}, active ${sec(t.activeMs)}, ` +
-        `first render ${firstRenderMs(dataDir, t.install.id)} ms; edge answered ${statuses}`,
+        `first render ${await firstRenderMs(dataDir, t.install.id)} ms; edge answered ${statuses}`,
     );
   }
   const first = summarize(timings.map((t) => t.first200Ms));
@@ -99,7 +99,9 @@ async function provisioningTimes(wp: WordPressServer): Promise<CreateTiming[]> {
   const installed = summarize(timings.map((t) => t.installedMs));
   console.log(`  database ready:   ${range(installed, sec)}  (the API shows a wp_version)`);
   console.log(`  active:           ${range(summarize(timings.map((t) => t.activeMs)), sec)}`);
-  const render = summarize(timings.map((t) => firstRenderMs(dataDir, t.install.id)));
+  const render = summarize(
+    await Promise.all(timings.map((t) => firstRenderMs(dataDir, t.install.id))),
+  );
   console.log(
     `  first page render on the edge (its access log): ${range(render, (v) => `${v} ms`)}`,
   );

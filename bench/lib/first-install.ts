@@ -50,7 +50,7 @@ async function firstInstall(cacheDir: string, cache: FirstInstall['cache']): Pro
   const wp = await connect(store, launched, { releaseRoot, releaseAddMs: Number.NaN });
   try {
     const timing = await timeCreate(wp, 'firstinstall', 300_000);
-    const render = firstRenderMs(store.config.dataDir, timing.install.id);
+    const render = await firstRenderMs(store.config.dataDir, timing.install.id);
     return { cache, warmUpMs, timing, firstRenderMs: render };
   } catch (err) {
     console.error(`the first install failed; the server's last output:\n${wp.recentOutput()}`);

@@ -81,12 +81,16 @@ export async function timeCreate(
  * How long the edge took (server side, from the install's access log) to answer the first 200
  * of `/`: the first page WordPress rendered, on the PHP instance the installer booted.
  */
-export function firstRenderMs(dataDir: string, installId: string): number {
+export async function firstRenderMs(dataDir: string, installId: string): Promise<number> {
   const file = path.join(dataDir, 'logs', `${installId}.access.log`);
-  if (!fs.existsSync(file)) return Number.NaN;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /"GET \/ HTTP\/[\d.]+" 200 .* (\d+)ms$/.exec(line);
-    if (m !== null) return Number(m[1]);
+  // The edge writes its log lines in batches, every 100 ms: give the line a moment to land.
+  for (let waited = 0; waited <= 1000; waited += POLL_MS) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    for (const line of text.split('\n')) {
+      const m = /"GET \/ HTTP\/[\d.]+" 200 .* (\d+)ms$/.exec(line);
+      if (m !== null) return Number(m[1]);
+    }
+    await sleep(POLL_MS);
   }
   return Number.NaN;
 }

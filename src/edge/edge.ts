@@ -302,9 +302,12 @@ export class Edge {
       for (const value of values) headers.push(name, value);
     }
     if (cache !== null) headers.push('x-cache', cache);
-    headers.push('content-length', String(response.body.byteLength));
+    const body = response.body;
+    headers.push('content-length', String(body.byteLength));
     res.writeHead(response.status, headers);
-    res.end(method === 'HEAD' ? undefined : response.body);
+    // A Buffer (a view, no copy), as the cached path sends: Node's write path, shared by both,
+    // stays fast only while it sees one kind of chunk.
+    res.end(method === 'HEAD' ? undefined : Buffer.from(body.buffer, body.byteOffset, body.length));
   }
 
   private answer(

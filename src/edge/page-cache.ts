@@ -65,10 +65,14 @@ export class PageCache {
   /** The cache key for a request, or null when the request must not use the cache. */
   keyOf(req: IncomingMessage, host: string, url: string): string | null {
     if (req.method !== 'GET' && req.method !== 'HEAD') return null;
-    if (NEVER.test(url)) return null;
-    if (SESSION_COOKIE.test(req.headers.cookie ?? '')) return null;
-    if (noStore(req.headers['cache-control']) || noStore(req.headers.pragma)) return null;
-    return `${host}${url}`;
+    // Each test runs only when it can matter: this is on every cached hit.
+    if ((url.startsWith('/wp-') || url.startsWith('/xmlrpc')) && NEVER.test(url)) return null;
+    const { cookie, pragma } = req.headers;
+    const cacheControl = req.headers['cache-control'];
+    if (cookie !== undefined && SESSION_COOKIE.test(cookie)) return null;
+    if (cacheControl !== undefined && noStore(cacheControl)) return null;
+    if (pragma !== undefined && noStore(pragma)) return null;
+    return host + url;
   }
 
   get(installId: string, key: string): CachedPage | undefined {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { PageCache } from '../../src/edge/page-cache.js';
 import type { PhpResponse } from '../../src/runtime/php/types.js';
@@ -125,5 +126,38 @@ describe('the page cache', () => {
     await cache.render('i2', 'b.localhost/', () => Promise.resolve(page('b')));
     cache.sync('i2', 9);
     expect(cache.get('i2', 'b.localhost/')).toBeDefined();
+  });
+
+  it('keys only anonymous, cacheable GETs and HEADs outside wp-admin, login, REST and cron', () => {
+    const cache = new PageCache();
+    const req = (method: string, headers: Record<string, string> = {}) =>
+      ({ method, headers }) as unknown as IncomingMessage;
+    expect(cache.keyOf(req('GET'), 'a.localhost', '/hello/?x=1')).toBe('a.localhost/hello/?x=1');
+    expect(cache.keyOf(req('HEAD'), 'a.localhost', '/')).toBe('a.localhost/');
+    expect(cache.keyOf(req('POST'), 'a.localhost', '/')).toBeNull();
+    for (const url of [
+      '/wp-admin/',
+      '/wp-login.php?action=lostpassword',
+      '/wp-json/wp/v2/posts',
+      '/wp-cron.php',
+      '/xmlrpc.php',
+      '/wp-comments-post.php',
+    ]) {
+      expect(cache.keyOf(req('GET'), 'a.localhost', url)).toBeNull();
+    }
+    // Pages whose path only starts like those are pages.
+    expect(cache.keyOf(req('GET'), 'a.localhost', '/wp-content/x.html')).not.toBeNull();
+    expect(cache.keyOf(req('GET'), 'a.localhost', '/xmlrpc-guide/')).not.toBeNull();
+    const visitor = { cookie: 'theme=dark' };
+    expect(cache.keyOf(req('GET', visitor), 'a.localhost', '/')).not.toBeNull();
+    for (const headers of [
+      { cookie: 'theme=dark; wordpress_logged_in_abc=1' },
+      { cookie: 'comment_author_x=ann' },
+      { 'cache-control': 'no-cache' },
+      { 'cache-control': 'max-age=0, no-store' },
+      { pragma: 'no-cache' },
+    ]) {
+      expect(cache.keyOf(req('GET', headers), 'a.localhost', '/')).toBeNull();
+    }
   });
 });
