@@ -21,10 +21,12 @@ import { largeUpload, printLargeUpload } from './lib/large-upload.js';
 import { formatMs, summarize } from './lib/load.js';
 import { pagesDuringBackups } from './lib/pages-during-backups.js';
 import { since } from './lib/http.js';
+import { loadAverage } from './lib/process.js';
 import {
   createInstall,
   startWordPress,
   waitActive,
+  whileServing,
   type Install,
   type WordPressServer,
 } from './lib/wordpress.js';
@@ -40,11 +42,6 @@ const UPLOAD_FILE_BYTES = 512 * 1024;
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
-const load = (): string =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 const median = (values: number[]): number => summarize(values).p50;
 
 interface Row {
@@ -117,10 +114,10 @@ function table(rows: Row[]): void {
 
 console.log(
   `wpfleet backup benchmark: ${RUNS} backups and restores per install, ${ROUNDS} rounds for p99; ` +
-    `load average ${load()}, ${os.cpus().length} cores`,
+    `load average ${loadAverage()}, ${os.cpus().length} cores`,
 );
 const wp = await startWordPress({ WPFLEET_PHP_IDLE_SECONDS: '900' });
-try {
+await whileServing(wp, async () => {
   console.log(`release added in ${sec(wp.releaseAddMs)}; server pid ${wp.pid} at ${wp.base}`);
   const rows: Row[] = [];
 
@@ -176,10 +173,5 @@ try {
         (ratio === undefined ? '' : `; p99 during/idle ${ratio.toFixed(2)}`),
     );
   }
-  console.log(`load average at the end: ${load()}`);
-} catch (err) {
-  console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);
-  throw err;
-} finally {
-  await wp.stop();
-}
+  console.log(`load average at the end: ${loadAverage()}`);
+});

@@ -12,10 +12,9 @@
  *
  *   npm run build && npm run bench:capacity
  */
-import os from 'node:os';
 import { since, sleep } from './lib/http.js';
 import { formatMs, summarize } from './lib/load.js';
-import { rssMb, threadCount } from './lib/process.js';
+import { loadAverage, rssMb, threadCount } from './lib/process.js';
 import { createInstall, startWordPress, waitActive, type Install } from './lib/wordpress.js';
 
 const INSTALLS = Math.max(1, Number(process.env.BENCH_INSTALLS ?? '30'));
@@ -23,11 +22,6 @@ const TOTAL = 8;
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const mb = (v: number): string => `${v.toFixed(0)} MB`;
-const load = (): string =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 
 interface LogLine {
   msg?: string;
@@ -37,7 +31,7 @@ interface LogLine {
 
 console.log(
   `wpfleet capacity benchmark: ${INSTALLS} installs on ${TOTAL} PHP instances (default settings); ` +
-    `load average ${load()}`,
+    `load average ${loadAverage()}`,
 );
 const wp = await startWordPress({ WPFLEET_LOG_LEVEL: 'info' });
 /** The install each eviction made room for, in the order the server logged them. */
@@ -115,7 +109,7 @@ try {
     `\n== peak RSS, server + PHP host: ${mb(peak)}; at the end ${mb(rssMb(wp.pid))} ` +
       `(${threadCount(wp.pid)} threads)`,
   );
-  console.log(`\nload average at the end: ${load()}`);
+  console.log(`\nload average at the end: ${loadAverage()}`);
   if (ok.length !== visits.length) process.exitCode = 1;
 } catch (err) {
   console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);

@@ -6,28 +6,18 @@
  *
  *   npm run build && npm run bench:edge        (needs wrk: apt-get install -y wrk)
  */
-import os from 'node:os';
 import { cachedPages, printCachedPages } from './lib/cached-pages.js';
 import { requireWrk } from './lib/wrk.js';
-import { createInstall, startWordPress, waitActive } from './lib/wordpress.js';
+import { loadAverage } from './lib/process.js';
+import { createInstall, startWordPress, waitActive, whileServing } from './lib/wordpress.js';
 
 requireWrk();
-const load = (): string =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-console.log(`wpfleet edge benchmark; load average ${load()}`);
+console.log(`wpfleet edge benchmark; load average ${loadAverage()}`);
 const wp = await startWordPress({});
-try {
+await whileServing(wp, async () => {
   const install = await createInstall(wp, 'edgebench');
   await waitActive(wp, [install.id], 300_000);
   console.log('\n== cached page req/s, edge / Node http from memory (target: 0.8 or better)');
   printCachedPages(await cachedPages(wp, install.name), 0.8);
-  console.log(`\nload average at the end: ${load()}`);
-} catch (err) {
-  console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);
-  throw err;
-} finally {
-  await wp.stop();
-}
+  console.log(`\nload average at the end: ${loadAverage()}`);
+});

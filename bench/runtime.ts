@@ -15,18 +15,22 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { diskUsage, siteLayout } from '../src/runtime/sites/site-files.js';
 import { bootBarePhp } from './lib/bare-php.js';
 import { since, sleep } from './lib/http.js';
 import { formatMs, summarize, type Summary } from './lib/load.js';
-import { processCount, pssMb, rssMb, rssPartsMb, threadCount } from './lib/process.js';
+import { loadAverage, processCount, pssMb, rssMb, rssPartsMb, threadCount } from './lib/process.js';
 import { firstInstallFigures, printFirstInstall } from './lib/first-install.js';
 import { firstRenderMs, timeCreate, type CreateTiming } from './lib/provisioning.js';
 import { cachedPages, printCachedPages } from './lib/cached-pages.js';
 import { apiUnderLoad } from './lib/under-load.js';
-import { startWordPress, type Install, type WordPressServer } from './lib/wordpress.js';
+import {
+  startWordPress,
+  whileServing,
+  type Install,
+  type WordPressServer,
+} from './lib/wordpress.js';
 
 const INSTALLS = Math.max(1, Number(process.env.BENCH_INSTALLS ?? '10'));
 const SERVING = Math.min(10, INSTALLS);
@@ -225,14 +229,9 @@ async function diskFigure(wp: WordPressServer, installs: Install[], first: Insta
   );
 }
 
-const load = (): string =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 console.log(
   `wpfleet runtime benchmark: ${INSTALLS} installs, PHP unloaded after ${IDLE_SECONDS} s idle; ` +
-    `load average ${load()}, MALLOC_ARENA_MAX ${process.env.MALLOC_ARENA_MAX ?? 'unset'}`,
+    `load average ${loadAverage()}, MALLOC_ARENA_MAX ${process.env.MALLOC_ARENA_MAX ?? 'unset'}`,
 );
 // Before the main server starts, so that the two never run at once.
 const fresh = await firstInstallFigures();
@@ -240,7 +239,7 @@ const wp = await startWordPress({
   WPFLEET_PHP_IDLE_SECONDS: String(IDLE_SECONDS),
   WPFLEET_PHP_TOTAL: String(SERVING + PROVISIONING + 1),
 });
-try {
+await whileServing(wp, async () => {
   console.log(`release added in ${sec(wp.releaseAddMs)}; server pid ${wp.pid} at ${wp.base}`);
   await sleep(2000);
   record(wp.pid, 'no install, at start');
@@ -290,10 +289,5 @@ try {
 
   const all = await wp.api<{ results: Install[] }>('GET', '/v1/installs?limit=100');
   await diskFigure(wp, all.body.results, first);
-  console.log(`\nload average at the end: ${load()}`);
-} catch (err) {
-  console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);
-  throw err;
-} finally {
-  await wp.stop();
-}
+  console.log(`\nload average at the end: ${loadAverage()}`);
+});

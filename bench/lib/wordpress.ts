@@ -182,3 +182,18 @@ export async function waitActive(
     }
   }
 }
+
+/**
+ * Runs a bench's work against the server, then stops it; if the work fails, prints what the
+ * server last said first.
+ */
+export async function whileServing(wp: WordPressServer, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    console.error(`\nthe benchmark failed; the server's last output:\n${wp.recentOutput()}`);
+    throw err;
+  } finally {
+    await wp.stop();
+  }
+}

@@ -1,19 +1,20 @@
 import zlib from 'node:zlib';
 import type { PhpResponse } from '../runtime/php/types.js';
+import { remembered } from './remembered.js';
 
 type Encoding = 'br' | 'gzip' | 'identity';
 
 /** Headers that describe one connection or one body's framing: never copied from PHP's answer. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'transfer-encoding',
   'upgrade',
   'content-length',
-  'content-encoding',
-  'vary',
-  'x-cache',
 ]);
+
+/** What a kept page sets itself, per encoding and per hit. */
+const SET_HERE = new Set([...HOP_BY_HOP, 'content-encoding', 'vary', 'x-cache']);
 
 /** Bodies smaller than this are not worth compressing (nor a Vary on them). */
 const MIN_COMPRESS = 1024;
@@ -74,21 +75,14 @@ export interface Accepted {
 const NONE: Accepted = { br: false, gzip: false };
 
 /** Clients send a handful of distinct Accept-Encoding values: each is parsed once. */
-const parsed = new Map<string, Accepted>();
+const parsed = remembered(parseAcceptEncoding, 256);
 
 /**
  * What a client's `Accept-Encoding` allows: a coding listed with `q=0` is refused; `*` stands
  * for any coding not listed.
  */
 export function acceptedEncodings(header: string | undefined): Accepted {
-  if (header === undefined || header === '') return NONE;
-  let accepted = parsed.get(header);
-  if (accepted === undefined) {
-    accepted = parseAcceptEncoding(header);
-    if (parsed.size >= 256) parsed.clear();
-    parsed.set(header, accepted);
-  }
-  return accepted;
+  return header === undefined || header === '' ? NONE : parsed(header);
 }
 
 function parseAcceptEncoding(header: string): Accepted {
@@ -130,7 +124,7 @@ export class CachedPage {
     for (const [name, values] of Object.entries(response.headers)) {
       const lower = name.toLowerCase();
       if (lower === 'vary') vary = values.join(', ');
-      if (HOP_BY_HOP.has(lower)) continue;
+      if (SET_HERE.has(lower)) continue;
       for (const value of values) headers.push(name, value);
     }
     // A copy of its own: PHP's body arrives as a view at any offset into the message that

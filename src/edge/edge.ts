@@ -8,7 +8,7 @@ import {
 } from '../runtime/php/types.js';
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import { AccessLogs } from './access-log.js';
-import { acceptedEncodings, type CachedPage } from './cached-page.js';
+import { acceptedEncodings, HOP_BY_HOP, type CachedPage } from './cached-page.js';
 import { HostResolver, hostnameOf, type HostRoute } from './hosts.js';
 import { PageCache } from './page-cache.js';
 import { fileUnder, isStaticPath, sendFile } from './static-files.js';
@@ -16,13 +16,6 @@ import type { Store } from '../core/store.js';
 import { siteLayout } from '../runtime/sites/site-files.js';
 
 const MAX_BODY = 128 * 1024 * 1024;
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-]);
 const TEXT = 'text/plain; charset=utf-8';
 const MAYBE_FORBIDDEN = /[.%\\]|wp-content/i;
 

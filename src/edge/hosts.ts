@@ -1,6 +1,7 @@
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import type { Store } from '../core/store.js';
 import type { SiteMount } from '../runtime/php/types.js';
+import { remembered } from './remembered.js';
 
 export interface HostRoute {
   install: InstallRow;
@@ -14,18 +15,11 @@ const TTL_MS = 2000;
 const MAX_ENTRIES = 10_000;
 
 /** Host headers seen lately and their hostnames: a site's visitors send the same few. */
-const hostnames = new Map<string, string>();
+const hostnames = remembered(parseHostname, 10_000);
 
 /** The hostname of a Host header: lower-cased, without port or trailing dot. */
 export function hostnameOf(header: string | undefined): string {
-  if (header === undefined) return '';
-  let name = hostnames.get(header);
-  if (name === undefined) {
-    name = parseHostname(header);
-    if (hostnames.size >= 10_000) hostnames.clear();
-    hostnames.set(header, name);
-  }
-  return name;
+  return header === undefined ? '' : hostnames(header);
 }
 
 function parseHostname(header: string): string {

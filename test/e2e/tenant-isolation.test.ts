@@ -1,30 +1,9 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { siteRequest } from '../helpers/site.js';
-
-/** Every file under a folder with its hash and mode, and symlinks as links: a tree's exact state. */
-function treeState(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      const rel = path.relative(dir, full);
-      if (entry.isSymbolicLink()) out.set(rel, `link:${fs.readlinkSync(full)}`);
-      else if (entry.isDirectory()) {
-        out.set(`${rel}/`, 'dir');
-        walk(full);
-      } else {
-        const mode = (fs.statSync(full).mode & 0o7777).toString(8);
-        out.set(rel, `${createHash('sha256').update(fs.readFileSync(full)).digest('hex')} ${mode}`);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { treeState } from '../helpers/tree.js';
 
 const PROBE = fs.readFileSync(new URL('../fixtures/php/sandbox-probe.php', import.meta.url));
 /** Loads the probe inside WordPress, as any plugin's code runs: on `init`, on request. */
@@ -122,7 +101,7 @@ describe.each(DATABASES)('tenant isolation on %s', (_database, env) => {
     });
     expect(treeState(releaseDir())).toEqual(release);
     expect(treeState(installDir(b))).toEqual(other);
-    const links = [...treeState(installDir(a)).values()].filter((v) => v.startsWith('link:'));
+    const links = Object.values(treeState(installDir(a))).filter((v) => v.startsWith('link:'));
     expect(links).toEqual([]);
     // What the probe tried to plant is served by neither install.
     for (const host of [a.name, b.name]) {

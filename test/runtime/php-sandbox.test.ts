@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,28 +9,7 @@ import { WasmRuntime } from '../../src/runtime/php/wasm/pool.js';
 import type { RefusedConnection, SiteMount } from '../../src/runtime/php/types.js';
 import { ensureBuilt } from '../helpers/cli.js';
 import { MARIADB_URL } from '../helpers/hosted.js';
-
-/** Every file under a folder with its hash (and symlinks as links): a tree's exact state. */
-function treeState(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      const rel = path.relative(dir, full);
-      if (entry.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(full)}`;
-      else if (entry.isDirectory()) {
-        out[`${rel}/`] = 'dir';
-        walk(full);
-      } else {
-        const stat = fs.statSync(full);
-        const hash = createHash('sha256').update(fs.readFileSync(full)).digest('hex');
-        out[rel] = `${hash} ${(stat.mode & 0o7777).toString(8)} ${stat.mtimeMs}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { treeState } from '../helpers/tree.js';
 
 /**
  * What PHP running in one install can do to the platform, the shared release and other
