@@ -164,22 +164,25 @@ export class Edge {
       this.log(installId, req, 403, started);
       return;
     }
-    if (method === 'GET' || method === 'HEAD') {
-      if (isStaticPath(pathname) && this.serveStatic(req, res, site, pathname)) {
-        this.logWhenDone(installId, req, res, started);
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      isStaticPath(pathname) &&
+      this.serveStatic(req, res, site, pathname)
+    ) {
+      this.logWhenDone(installId, req, res, started);
+      return;
+    }
+    // Null for what the cache never keeps (any method but GET and HEAD among it).
+    const key = this.pageCache.keyOf(req, host, url);
+    if (key !== null) {
+      this.pageCache.sync(installId, route.install.pages_generation);
+      const page = this.pageCache.get(installId, key);
+      if (page !== undefined && this.sendPage(req, res, page, method)) {
+        this.log(installId, req, page.status, started);
         return;
       }
-      const key = this.pageCache.keyOf(req, host, url);
-      if (key !== null) {
-        this.pageCache.sync(installId, route.install.pages_generation);
-        const page = this.pageCache.get(installId, key);
-        if (page !== undefined && this.sendPage(req, res, page, method)) {
-          this.log(installId, req, page.status, started);
-          return;
-        }
-      }
     }
-    this.servePhp(req, res, host, site, url, route.install.pages_generation).then(
+    this.servePhp(req, res, site, url, key).then(
       () => {
         this.logWhenDone(installId, req, res, started);
       },
@@ -241,17 +244,15 @@ export class Edge {
     return true;
   }
 
+  /** Renders with PHP; `key` is the page's cache key, null when it is not to be kept. */
   private async servePhp(
     req: IncomingMessage,
     res: ServerResponse,
-    host: string,
     site: SiteMount,
     url: string,
-    generation: number,
+    key: string | null,
   ): Promise<void> {
     const method = req.method ?? 'GET';
-    const key = this.pageCache.keyOf(req, host, url);
-    if (key !== null) this.pageCache.sync(site.installId, generation);
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req);
     if (body === null) {
       this.answer(res, 413, 'Request body too large.\n');

@@ -127,9 +127,15 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   app.services.cache.whenPagesPurged((installId, generation) => {
     edge.pagesPurged(installId, generation);
   });
-  const purgePages = (installId: string) => app.services.cache.pagesChanged(installId);
+  const pagesChanged = (installId: string) => app.services.cache.pagesChanged(installId);
   const notify = backupNotifier({ store, mailer: mailerFor(config.mail, log), log });
-  const backups = backupManagerFor(config, { store, runtime, provisioner, purgePages, notify });
+  const backups = backupManagerFor(config, {
+    store,
+    runtime,
+    provisioner,
+    purgePages: pagesChanged,
+    notify,
+  });
   const runner = new JobRunner(
     store,
     {
@@ -137,7 +143,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
       ...installJobTypes(provisioner, app.services.installs, (id) => {
         edge.forgetInstall(id);
       }),
-      ...siteJobHandlers({ store, provisioner, address, pagesChanged: purgePages }),
+      ...siteJobHandlers({ store, provisioner, address, pagesChanged }),
       'domain.check_status': domainCheckHandler(store, config),
     },
     { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },

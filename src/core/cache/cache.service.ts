@@ -32,9 +32,8 @@ export class CacheService {
    * Registers an in-process page cache to empty at each purge, before the purge is answered.
    * Caches in other processes see the purge through the install's row (`pages_generation`).
    */
-  whenPagesPurged(listener: PagePurgeListener): () => void {
+  whenPagesPurged(listener: PagePurgeListener): void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /**

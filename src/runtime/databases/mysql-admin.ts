@@ -17,11 +17,16 @@ export function databaseNameFor(installId: string): string {
  * touch only that database. Every statement is idempotent, so a retried job converges.
  */
 export class MysqlAdmin {
+  /** `hostname:port`, as installs' wp-config.php names the server. */
   readonly host: string;
+  /** The server's address without brackets, and its port: where installs' PHP may connect. */
+  readonly address: { host: string; port: number };
 
   constructor(private readonly url: string) {
     const u = new URL(url);
-    this.host = `${u.hostname}:${u.port === '' ? '3306' : u.port}`;
+    const port = u.port === '' ? 3306 : Number(u.port);
+    this.host = `${u.hostname}:${String(port)}`;
+    this.address = { host: u.hostname.replace(/^\[|\]$/g, ''), port };
   }
 
   private async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {

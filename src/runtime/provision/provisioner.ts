@@ -289,12 +289,7 @@ export class Provisioner {
   /** Where the install's PHP may reach its MySQL database, and as whom; null on SQLite. */
   private databaseOf(install: InstallRow): SiteDatabase | null {
     if (install.db_user === null || this.deps.mysql === null) return null;
-    const { hostname, port } = new URL(`mysql://${this.deps.mysql.host}`);
-    return {
-      host: hostname.replace(/^\[|\]$/g, ''),
-      port: port === '' ? 3306 : Number(port),
-      user: install.db_user,
-    };
+    return { ...this.deps.mysql.address, user: install.db_user };
   }
 
   /** The install's MySQL database, if it has one (it was provisioned with a MySQL URL). */
