@@ -247,15 +247,24 @@ function wpfleet_agent_body( $request ) {
 	return is_array( $data ) ? $data : wpfleet_agent_wp_error( 'invalid', 'The body must be a JSON object.' );
 }
 
-function wpfleet_agent_register_routes() {
-	$routes = array(
+/**
+ * The agent's routes, route => array( METHOD, callback ). Modules (wpfleet-agent/*.php) add theirs
+ * by calling this with an array as they load; every call answers the whole table.
+ */
+function wpfleet_agent_routes( $add = array() ) {
+	static $routes = array(
 		'/info'        => array( 'GET', 'wpfleet_agent_info' ),
 		'/cache/flush' => array( 'POST', 'wpfleet_agent_cache_flush' ),
 		'/urls'        => array( 'POST', 'wpfleet_agent_urls' ),
 		'/login-link'  => array( 'POST', 'wpfleet_agent_login_link' ),
 		'/maintenance' => array( 'POST', 'wpfleet_agent_maintenance' ),
 	);
-	foreach ( $routes as $route => $spec ) {
+	$routes = array_merge( $routes, $add );
+	return $routes;
+}
+
+function wpfleet_agent_register_routes() {
+	foreach ( wpfleet_agent_routes() as $route => $spec ) {
 		register_rest_route(
 			WPFLEET_AGENT_NAMESPACE,
 			$route,
@@ -488,6 +497,14 @@ function wpfleet_agent_enforce_maintenance() {
 		503
 	);
 }
+
+// Modules: one file per area of operations, installed beside this file as mu-plugins/wpfleet-agent/
+// (WordPress loads only the mu-plugins folder's top-level files, so they load from here).
+$wpfleet_agent_modules = glob( __DIR__ . '/wpfleet-agent/*.php' );
+foreach ( $wpfleet_agent_modules ? $wpfleet_agent_modules : array() as $wpfleet_agent_module ) {
+	require_once $wpfleet_agent_module;
+}
+unset( $wpfleet_agent_modules, $wpfleet_agent_module );
 
 if ( function_exists( 'add_action' ) ) {
 	add_action( 'rest_api_init', 'wpfleet_agent_register_routes' );

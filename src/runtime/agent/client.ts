@@ -109,7 +109,7 @@ export interface AgentClientOptions {
   now?: () => number;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 export class AgentClient {
   constructor(
@@ -173,7 +173,11 @@ export class AgentClient {
     return new Reader(await this.call('POST', 'maintenance', { enabled })).boolean('enabled');
   }
 
-  private async call(method: 'GET' | 'POST', operation: string, payload?: Json): Promise<Json> {
+  /**
+   * Signs and sends one call to `/wpfleet/v1/<operation>` and answers its JSON object; the agent's
+   * per-area clients (plugins, users, …) are built on this. Throws AgentError.
+   */
+  async call(method: 'GET' | 'POST', operation: string, payload?: Json): Promise<Json> {
     const route = `/${AGENT_NAMESPACE}/${operation}`;
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers: Record<string, string> = {
@@ -233,7 +237,7 @@ function describe(response: AgentTransportResponse): string {
 }
 
 /** Reads typed fields of an agent answer; a missing or mistyped field is a `bad_response`. */
-class Reader {
+export class Reader {
   constructor(
     private readonly value: Json,
     private readonly where = 'the answer',

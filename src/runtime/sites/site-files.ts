@@ -48,7 +48,7 @@ export async function writeSiteFiles(layout: SiteLayout, input: SiteFilesInput):
   await fsp.cp(path.join(input.releaseDir, 'wp-content'), content, { recursive: true });
   await fsp.mkdir(path.join(content, 'mu-plugins'), { recursive: true });
   await fsp.mkdir(path.join(content, 'uploads'), { recursive: true });
-  await fsp.copyFile(input.agentFile, path.join(content, 'mu-plugins', 'wpfleet-agent.php'));
+  await installAgent(content, input.agentFile);
   if (input.sqlitePluginDir !== null) {
     const plugin = path.join(content, 'plugins', 'sqlite-database-integration');
     await fsp.cp(input.sqlitePluginDir, plugin, { recursive: true });
@@ -65,6 +65,25 @@ export async function writeSiteFiles(layout: SiteLayout, input: SiteFilesInput):
   await fsp.rm(layout.dir, { recursive: true, force: true });
   await fsp.mkdir(path.dirname(layout.dir), { recursive: true });
   await fsp.rename(tmp, layout.dir);
+}
+
+/**
+ * Copies the agent mu-plugin and its modules (the `wpfleet-agent/` folder beside it) into a
+ * wp-content folder, replacing what an earlier version left there.
+ */
+export async function installAgent(contentDir: string, agentFile: string): Promise<void> {
+  const muPlugins = path.join(contentDir, 'mu-plugins');
+  await fsp.mkdir(muPlugins, { recursive: true });
+  const modules = path.join(path.dirname(agentFile), 'wpfleet-agent');
+  const target = path.join(muPlugins, 'wpfleet-agent');
+  await fsp.rm(target, { recursive: true, force: true });
+  if (fs.existsSync(modules)) {
+    await fsp.cp(modules, target, {
+      recursive: true,
+      filter: (source) => !source.endsWith('.md'),
+    });
+  }
+  await fsp.copyFile(agentFile, path.join(muPlugins, 'wpfleet-agent.php'));
 }
 
 export async function removeSiteFiles(layout: SiteLayout): Promise<void> {
