@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createApp } from '../app.js';
-import { createHosting } from '../runtime/hosting.js';
+import { createApp, createHosting } from '../composition.js';
 import { releaseProvider } from '../runtime/release-provider.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';

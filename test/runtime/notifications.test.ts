@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { BackupRow } from '../../src/core/backups/backups.repository.js';
 import { backupManagerFor } from '../../src/runtime/backups/backups.js';
-import { AGENT_FILE } from '../../src/runtime/hosting.js';
+import { AGENT_FILE } from '../../src/runtime/agent/agent-file.js';
 import {
   backupNotice,
   formatDuration,

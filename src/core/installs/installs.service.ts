@@ -119,6 +119,7 @@ export class InstallsService {
         accountId: actor.accountId,
         installId: install.id,
         type: 'install.provision',
+        payload: {},
         targetId: install.id,
         idempotencyKey: `install.provision:${install.id}`,
       });
@@ -173,6 +174,7 @@ export class InstallsService {
       accountId: actor.accountId,
       installId: install.id,
       type: 'install.delete',
+      payload: {},
       targetId: install.id,
       idempotencyKey: `install.delete:${install.id}`,
     });
@@ -288,6 +290,7 @@ export class InstallsService {
       accountId: install.account_id,
       installId: install.id,
       type: 'install.provision',
+      payload: {},
       targetId: install.id,
     });
     await r.activity.record(actor, {

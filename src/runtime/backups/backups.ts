@@ -6,8 +6,8 @@ import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { JobRow } from '../../core/jobs/jobs.repository.js';
 import { newId, nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
-import { FinalJobError, type JobType } from '../../jobs/runner.js';
-import { JobSteps } from '../../jobs/steps.js';
+import { FinalJobError, type JobDefinitions } from '../../core/jobs/job-contract.js';
+import { JobSteps } from '../../core/jobs/steps.js';
 import type { PhpRuntime } from '../php/types.js';
 import type { Provisioner } from '../provision/provisioner.js';
 import { diskUsage, siteLayout } from '../sites/site-files.js';
@@ -81,11 +81,6 @@ function isRunning(install: InstallRow | undefined): install is RunningInstall {
     install.wp_version !== null &&
     install.table_prefix !== null
   );
-}
-
-/** The backup a `backup.restore` job restores. */
-function restoredBackupId(job: JobRow): string {
-  return (JSON.parse(job.payload) as { backup_id?: string }).backup_id ?? '';
 }
 
 /** The safety backup a restore recorded in an earlier attempt, if any. */
@@ -289,9 +284,13 @@ export class BackupManager {
   }
 
   /** The `backup.restore` job: target_id is the install, the payload names the backup. */
-  async restoreJob(job: JobRow, steps?: JobSteps): Promise<Record<string, unknown>> {
+  async restoreJob(
+    job: JobRow,
+    backupId: string,
+    steps?: JobSteps,
+  ): Promise<Record<string, unknown>> {
     try {
-      return await this.restore(job.target_id, restoredBackupId(job), steps);
+      return await this.restore(job.target_id, backupId, steps);
     } catch (err) {
       // Never retried: each attempt would take another safety backup or swap the files again.
       // A restart that interrupted it is no retry: the run after it resumes from its steps.
@@ -640,14 +639,14 @@ export class BackupManager {
 export function backupJobHandlers(
   manager: BackupManager,
   maxAttempts: number,
-): Record<string, JobType> {
+): Pick<JobDefinitions, 'backup.create' | 'backup.restore'> {
   return {
     'backup.create': {
-      run: (job, steps) => manager.runJob(job, maxAttempts, steps),
+      run: (job, _payload, steps) => manager.runJob(job, maxAttempts, steps),
       abandon: (job, _steps, reason) => manager.abandonBackup(job, reason),
     },
     'backup.restore': {
-      run: (job, steps) => manager.restoreJob(job, steps),
+      run: (job, { backup_id }, steps) => manager.restoreJob(job, backup_id, steps),
       abandon: (job, steps, reason) => manager.abandonRestore(job, steps, reason),
     },
   };

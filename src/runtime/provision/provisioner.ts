@@ -4,7 +4,7 @@ import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { InstallsService } from '../../core/installs/installs.service.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
-import { JobSteps } from '../../jobs/steps.js';
+import { JobSteps } from '../../core/jobs/steps.js';
 import { AgentClient } from '../agent/client.js';
 import { databaseNameFor, MysqlAdmin, type InstallDatabase } from '../databases/mysql-admin.js';
 import { phpAgentTransport } from '../agent/transport.js';

@@ -1,5 +1,5 @@
-import type { JobRow } from '../core/jobs/jobs.repository.js';
-import type { Repositories, Store } from '../core/store.js';
+import type { JobRow } from './jobs.repository.js';
+import type { Repositories, Store } from '../store.js';
 import { crashPoint } from './crash-points.js';
 
 export type StepData = Record<string, unknown>;
