@@ -15,6 +15,11 @@ function recordedSteps(job: JobRow): Map<string, StepData> {
   }
 }
 
+/** The steps a job has recorded so far, in the order it first reached them. */
+export function recordedStepNames(job: JobRow): string[] {
+  return [...recordedSteps(job).keys()];
+}
+
 /**
  * The newest step a job has recorded, null for none. A step recorded again by a later attempt
  * keeps its place, so this changes only when the job gets further than it ever was.

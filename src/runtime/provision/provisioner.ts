@@ -35,6 +35,15 @@ export interface EdgeAddress {
   get(host: string, path: string): Promise<{ status: number; body: string }>;
 }
 
+/** Provisioning's steps in order; each is recorded as `provision.<step>` when done. */
+export const PROVISION_STEPS = [
+  'chosen',
+  'database-created',
+  'files-written',
+  'installed',
+  'active',
+] as const;
+
 export interface ProvisionerDeps {
   store: Store;
   /** Install lifecycle changes (active) go through the service, with their activity row. */
