@@ -107,7 +107,6 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     releases,
     edge: address,
     dataDir: config.dataDir,
-    baseDomain: config.baseDomain,
     agentFile: AGENT_FILE,
     templatePhpVersion: config.defaultPhpVersion,
     mysql:

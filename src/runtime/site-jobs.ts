@@ -25,8 +25,7 @@ export function siteJobHandlers({
         if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
           return { skipped: 'install not running' };
         }
-        const primary =
-          (await store.read.domains.findPrimary(install.id))?.name ?? provisioner.cname(install);
+        const primary = await provisioner.primaryHost(install);
         const url = address.origin(primary);
         const urls = await provisioner.agentFor(install).setUrls(url, url);
         await pagesChanged(install.id);

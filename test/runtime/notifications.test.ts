@@ -250,7 +250,6 @@ describe('backup notifications from the store', () => {
         get: () => Promise.reject(new Error('this test serves no sites')),
       },
       dataDir: config.dataDir,
-      baseDomain: config.baseDomain,
       agentFile: AGENT_FILE,
       mysql: null,
       templatePhpVersion: config.defaultPhpVersion,

@@ -38,6 +38,13 @@ export class InstallsService {
     return `${name}.${this.options.baseDomain}`;
   }
 
+  /** The host an install answers at: its primary domain, else its cname. The one place for this. */
+  async primaryHost(install: Pick<InstallRow, 'id' | 'name'>): Promise<string> {
+    return (
+      (await this.store.read.domains.findPrimary(install.id))?.name ?? this.cnameOf(install.name)
+    );
+  }
+
   async list(
     actor: Actor,
     accountId: string | undefined,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { installMysql, MysqlAdmin } from '../databases/mysql-admin.js';
 import type { Config } from '../../config.js';
 import type { BackupRow } from '../../core/backups/backups.repository.js';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
@@ -17,7 +18,6 @@ import {
   dumpMysql,
   loadMysql,
   mysqlSize,
-  mysqlTarget,
   type MysqlTarget,
   type SiteUrls,
 } from './database.js';
@@ -39,7 +39,8 @@ export interface BackupManagerDeps {
   provisioner: Provisioner;
   dataDir: string;
   /** The admin URL of `WPFLEET_WP_DATABASE_URL`, whose host installs' databases live on. */
-  mysqlAdminUrl: string | null;
+  /** The MySQL server of installs that have their own database; null when none do. */
+  mysql: MysqlAdmin | null;
   /** Days backups are kept when the account sets none. */
   retentionDays: number;
   /** Bytes a backup must leave free on the disk it is written to. */
@@ -562,9 +563,7 @@ export class BackupManager {
     await runtime.unload(install.id);
 
     // The install's own address, which may differ from the backup's (a copy, or a new domain).
-    const primary =
-      (await store.read.domains.findPrimary(install.id))?.name ??
-      this.deps.provisioner.cname(install);
+    const primary = await this.deps.provisioner.primaryHost(install);
     const site = this.deps.provisioner.siteMount(current, primary);
     if (site === null) throw new Error('the install has no release');
     const url = site.absoluteUrl;
@@ -619,19 +618,8 @@ export class BackupManager {
   }
 
   private mysqlOf(install: InstallRow): MysqlTarget | null {
-    if (install.db_name === null || install.db_user === null || install.db_password === null) {
-      return null;
-    }
-    if (this.deps.mysqlAdminUrl === null) {
-      throw new Error(
-        `install ${install.name} uses MySQL but the server has no WPFLEET_WP_DATABASE_URL`,
-      );
-    }
-    return mysqlTarget(this.deps.mysqlAdminUrl, {
-      name: install.db_name,
-      user: install.db_user,
-      password: install.db_password,
-    });
+    const mysql = installMysql(install, this.deps.mysql);
+    return mysql === null ? null : mysql.admin.targetFor(mysql.db);
   }
 }
 
@@ -662,6 +650,9 @@ export function backupManagerFor(
     dataDir: config.dataDir,
     retentionDays: config.backups.retentionDays,
     reserveBytes: config.backups.reserveBytes,
-    mysqlAdminUrl: config.wordpressDatabase.kind === 'mysql' ? config.wordpressDatabase.url : null,
+    mysql:
+      config.wordpressDatabase.kind === 'mysql'
+        ? new MysqlAdmin(config.wordpressDatabase.url)
+        : null,
   });
 }
