@@ -13,7 +13,11 @@ import { Edge } from './edge/edge.js';
 import { loopbackGet } from './edge/loopback.js';
 import { JobRunner } from './jobs/runner.js';
 import { AGENT_FILE } from './runtime/agent/agent-file.js';
-import { backupJobHandlers, backupManagerFor } from './runtime/backups/backups.js';
+import {
+  backupJobHandlers,
+  backupManagerFor,
+  type BackupManager,
+} from './runtime/backups/backups.js';
 import { MysqlAdmin } from './runtime/databases/mysql-admin.js';
 import { domainCheckHandler } from './runtime/domain-check/handler.js';
 import { backupNotifier } from './runtime/notifications/backup-notifier.js';
@@ -46,11 +50,28 @@ export async function createApp(config: Config, options: OpenOptions = {}): Prom
   return { config, store, services, close: () => database.close() };
 }
 
+/**
+ * Backups without PHP: verifying and pruning need only the store and the backups' storage
+ * (the CLI uses this while a server may be running).
+ */
+export function offlineBackups(app: App): BackupManager {
+  return backupManagerFor(app.config, {
+    store: app.store,
+    backups: app.services.backups,
+    installs: app.services.installs,
+    // Never called by verify or prune.
+    runtime: undefined as never,
+    provisioner: undefined as never,
+    purgePages: () => Promise.resolve(),
+  });
+}
+
 /** Attempts a job gets before it fails for good (the backup handler marks its backup then). */
 const JOB_ATTEMPTS = 3;
 
 export interface Hosting {
   runtime: PhpRuntime;
+  backups: BackupManager;
   edge: Edge;
   provisioner: Provisioner;
   /** Call once the server listens: sets the edge's address and starts the job runner. */
@@ -129,6 +150,8 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   const notify = backupNotifier({ store, mailer: mailerFor(config.mail, log), log });
   const backups = backupManagerFor(config, {
     store,
+    backups: app.services.backups,
+    installs: app.services.installs,
     runtime,
     provisioner,
     purgePages: pagesChanged,
@@ -152,6 +175,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   let closing = false;
   return {
     runtime,
+    backups,
     edge,
     provisioner,
     async start(listeningPort) {

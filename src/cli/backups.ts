@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createApp, createHosting, type App } from '../composition.js';
+import { createApp, createHosting, offlineBackups, type App } from '../composition.js';
 import type { BackupRow } from '../core/backups/backups.repository.js';
-import { backupManagerFor, type BackupManager } from '../runtime/backups/backups.js';
 import { releaseProvider } from '../runtime/release-provider.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';
+import { waitForJob } from './wait-job.js';
 
 interface JsonFlags extends StoreFlags {
   json?: boolean;
@@ -28,17 +28,6 @@ async function withApp<T>(flags: StoreFlags, work: (app: App) => Promise<T>): Pr
   }
 }
 
-/** Verifying and pruning need only the store and the backups' storage, not PHP. */
-function offlineManager(app: App): BackupManager {
-  return backupManagerFor(app.config, {
-    store: app.store,
-    // Never called by verify or prune.
-    runtime: undefined as never,
-    provisioner: undefined as never,
-    purgePages: () => Promise.resolve(),
-  });
-}
-
 function row(b: BackupRow): Record<string, unknown> {
   return {
     id: b.id,
@@ -51,8 +40,6 @@ function row(b: BackupRow): Record<string, unknown> {
     error: b.error,
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function backupCommands(program: Command): void {
   const backups = program.command('backups').description('list, verify and restore backups');
@@ -84,7 +71,7 @@ export function backupCommands(program: Command): void {
     .action(async (backupId: string, flags: JsonFlags) => {
       await withApp(flags, async (app) => {
         const backup = await app.services.backups.findForOperator(backupId);
-        const result = await offlineManager(app).verify(backup);
+        const result = await offlineBackups(app).verify(backup);
         if (flags.json === true) {
           console.log(
             JSON.stringify({
@@ -124,7 +111,7 @@ export function backupCommands(program: Command): void {
       try {
         // A corrupted backup is refused here, before anything is queued or changed.
         const backup = await app.services.backups.findForOperator(backupId);
-        const checked = await offlineManager(app).verify(backup);
+        const checked = await offlineBackups(app).verify(backup);
         if (!checked.ok) {
           throw new BackupCheckError(
             `backup ${backup.id} is corrupted, nothing was restored:\n  ${checked.problems.join('\n  ')}`,
@@ -135,39 +122,19 @@ export function backupCommands(program: Command): void {
           const target = await app.services.installs.findForOperator(install);
           const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
           try {
-            const manager = backupManagerFor(config, {
-              store: app.store,
-              runtime: hosting.runtime,
-              provisioner: hosting.provisioner,
-              // The running server's edge sees this through the install's row.
-              purgePages: (id) => app.services.cache.pagesChanged(id),
-            });
-            result = await manager.restore(target.id, backup.id);
+            // Its page purge reaches the running server's edge through the install's row.
+            result = await hosting.backups.restore(target.id, backup.id);
           } finally {
             await hosting.close();
           }
         } else {
           const queued = await app.services.backups.requestRestore(install, backup.id);
-          const deadline = Date.now() + Number(flags.timeout ?? '600') * 1000;
-          for (;;) {
-            const job = await app.store.read.jobs.findById(
-              queued.install.account_id,
-              queued.job.id,
-            );
-            if (job?.state === 'succeeded') {
-              result = JSON.parse(job.result ?? '{}') as Record<string, unknown>;
-              break;
-            }
-            if (job?.state === 'failed') {
-              throw new CliError(`restore failed: ${job.error ?? 'unknown error'}`);
-            }
-            if (Date.now() > deadline) {
-              throw new CliError(
-                `the restore job ${queued.job.id} has not finished (state ${job?.state ?? '?'}); is \`wpfleet serve\` running with jobs on? Use --direct when no server runs.`,
-              );
-            }
-            await sleep(250);
-          }
+          const job = await waitForJob(app, queued.install.account_id, queued.job.id, {
+            timeoutMs: Number(flags.timeout ?? '600') * 1000,
+            what: 'restore',
+            hint: 'Use --direct when no server runs.',
+          });
+          result = JSON.parse(job.result ?? '{}') as Record<string, unknown>;
         }
         console.log(
           flags.json === true
@@ -184,7 +151,7 @@ export function backupCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: JsonFlags) => {
       await withApp(flags, async (app) => {
-        const removed = await offlineManager(app).prune();
+        const removed = await offlineBackups(app).prune();
         console.log(
           flags.json === true ? JSON.stringify({ removed }) : `removed ${removed.length} backups`,
         );

@@ -7,6 +7,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export interface WaitOptions {
   timeoutMs: number;
+  /** What the job does, for messages (default: its type). */
+  what?: string;
+  /** Added to the message when the server did not finish it in time. */
+  hint?: string;
   /** Told the steps recorded so far, each time they change. */
   onSteps?: (steps: string[]) => void;
 }
@@ -33,10 +37,11 @@ export async function waitForJob(
       seen = steps.length;
       options.onSteps?.(steps);
     }
-    if (job.state === 'failed') throw new CliError(`${job.type} failed: ${job.error ?? 'unknown'}`);
+    const what = options.what ?? job.type;
+    if (job.state === 'failed') throw new CliError(`${what} failed: ${job.error ?? 'unknown'}`);
     if (Date.now() > deadline) {
       throw new CliError(
-        `job ${jobId} (${job.type}) has not finished (state ${job.state}); is \`wpfleet serve\` running on this data directory?`,
+        `the ${what} job ${jobId} has not finished (state ${job.state}); is \`wpfleet serve\` running on this data directory?${options.hint === undefined ? '' : ` ${options.hint}`}`,
       );
     }
     await sleep(250);

@@ -320,7 +320,7 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
     const activated = await runUntilDone(
       installTypes(async () => {
         await app.store.transaction((r) =>
-          app.services.installs.activateWithin(r, installId, {
+          app.services.installs.markActiveWithin(r, installId, {
             wp_version: '6.1.9',
             php_version: '8.3',
             release: '6.1.9',

@@ -261,6 +261,8 @@ describe('backup notifications from the store', () => {
     });
     const manager = backupManagerFor(config, {
       store: h.app.store,
+      backups: h.app.services.backups,
+      installs: h.app.services.installs,
       runtime,
       provisioner,
       purgePages: () => Promise.resolve(),

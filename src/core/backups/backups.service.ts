@@ -4,7 +4,7 @@ import type { InstallsService } from '../installs/installs.service.js';
 import { isEmail } from '../shared/email.js';
 import { isUuid, newId, nowIso } from '../shared/ids.js';
 import { requiredName } from '../shared/text.js';
-import type { Store } from '../store.js';
+import type { Repositories, Store } from '../store.js';
 import type { JobRow } from '../jobs/jobs.repository.js';
 import type { InstallRow } from '../installs/installs.repository.js';
 import type { BackupRow } from './backups.repository.js';
@@ -158,5 +158,59 @@ export class BackupsService {
       if ((await r.accounts.findById(accountId)) === undefined) throw new NotFoundError('Account');
       await r.backups.setRetentionDays(accountId, days);
     });
+  }
+
+  // The lifecycle of a backup as the runtime drives it: requested → in_progress → completed or
+  // failed; expired ones are forgotten.
+
+  async markStarted(backupId: string): Promise<void> {
+    await this.store.transaction((r) => r.backups.setStatus(backupId, 'in_progress'));
+  }
+
+  async markCompleted(
+    backupId: string,
+    facts: { wordpressVersion: string | null; sizeBytes: number },
+  ): Promise<void> {
+    await this.store.transaction((r) =>
+      r.backups.setStatus(backupId, 'completed', {
+        completed_at: nowIso(),
+        wordpress_version: facts.wordpressVersion,
+        size_bytes: facts.sizeBytes,
+        error: null,
+      }),
+    );
+  }
+
+  async markFailed(backupId: string, error: string): Promise<void> {
+    await this.store.transaction((r) =>
+      r.backups.setStatus(backupId, 'failed', { error: error.slice(0, 2000) }),
+    );
+  }
+
+  /** The row of a restore's safety backup (the install as it is before anything changes). */
+  safetyBackupOf(install: InstallRow, restoredId: string): BackupRow {
+    return {
+      id: newId(),
+      account_id: install.account_id,
+      install_id: install.id,
+      status: 'requested',
+      description: `Safety backup before restoring backup ${restoredId}`,
+      notification_emails: '[]',
+      wordpress_version: null,
+      created_at: nowIso(),
+      completed_at: null,
+      size_bytes: null,
+      error: null,
+    };
+  }
+
+  /** Records a safety backup inside the transaction of the restore step that starts it. */
+  async recordSafetyWithin(r: Repositories, backup: BackupRow): Promise<void> {
+    await r.backups.insert(backup);
+  }
+
+  /** Forgets a backup whose parts were removed (expired by its account's retention). */
+  async forget(backupId: string): Promise<void> {
+    await this.store.transaction((r) => r.backups.delete(backupId));
   }
 }

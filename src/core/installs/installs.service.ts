@@ -13,6 +13,7 @@ import {
   type InstallChanges,
   type InstallView,
   type NewInstall,
+  type ProvisioningChoices,
 } from './installs.types.js';
 
 /** Long enough for any error we write, short enough for every API answer that shows it. */
@@ -194,10 +195,39 @@ export class InstallsService {
   }
 
   /**
+   * The install's lifecycle as provisioning drives it, each inside the transaction that records
+   * the provisioning step: its choices (release, table prefix, agent secret, database), then
+   * WordPress installed, then active.
+   */
+  async recordChoicesWithin(
+    r: Repositories,
+    installId: string,
+    choices: ProvisioningChoices,
+  ): Promise<void> {
+    await r.installs.update(installId, choices);
+  }
+
+  /** WordPress is installed in the install's database: the edge may serve it from now on. */
+  async markInstalledWithin(r: Repositories, installId: string, wpVersion: string): Promise<void> {
+    await r.installs.update(installId, { wp_version: wpVersion });
+  }
+
+  /** A restore brought a database whose tables have another prefix. */
+  async setTablePrefix(installId: string, tablePrefix: string): Promise<void> {
+    await this.store.transaction((r) =>
+      r.installs.update(installId, { table_prefix: tablePrefix }),
+    );
+  }
+
+  /**
    * Makes a provisioned install active, inside the transaction that records the runtime's last
    * provisioning step. An install deleted meanwhile, or already active, is left as it is.
    */
-  async activateWithin(r: Repositories, installId: string, activation: Activation): Promise<void> {
+  async markActiveWithin(
+    r: Repositories,
+    installId: string,
+    activation: Activation,
+  ): Promise<void> {
     const install = await r.installs.findAny(installId);
     if (install === undefined || install.deleted_at !== null || install.status === 'active') return;
     await r.installs.update(installId, {

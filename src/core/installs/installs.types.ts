@@ -44,6 +44,16 @@ export const NOT_PROVISIONED = {
   pages_generation: 0,
 } as const;
 
+/** What provisioning chooses once and keeps across retries (the database only with MySQL). */
+export interface ProvisioningChoices {
+  release_version: string;
+  table_prefix: string;
+  agent_secret: string;
+  db_name?: string;
+  db_user?: string;
+  db_password?: string;
+}
+
 /** What the runtime records when an install becomes active. */
 export interface Activation {
   wp_version: string;

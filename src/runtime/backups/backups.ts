@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { installMysql, MysqlAdmin } from '../databases/mysql-admin.js';
 import type { Config } from '../../config.js';
+import type { BackupsService } from '../../core/backups/backups.service.js';
+import type { InstallsService } from '../../core/installs/installs.service.js';
 import type { BackupRow } from '../../core/backups/backups.repository.js';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { JobRow } from '../../core/jobs/jobs.repository.js';
-import { newId, nowIso } from '../../core/shared/ids.js';
+import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
 import { FinalJobError, type JobDefinitions } from '../../core/jobs/job-contract.js';
 import { JobSteps } from '../../core/jobs/steps.js';
@@ -35,17 +37,18 @@ import { fitsOnDisk, LocalBackupStorage, type BackupStorage } from './storage.js
 
 export interface BackupManagerDeps {
   store: Store;
+  /** The backup and install lifecycles (statuses, safety backups, a restored table prefix). */
+  backups: BackupsService;
+  installs: InstallsService;
   runtime: PhpRuntime;
   provisioner: Provisioner;
   dataDir: string;
-  /** The admin URL of `WPFLEET_WP_DATABASE_URL`, whose host installs' databases live on. */
   /** The MySQL server of installs that have their own database; null when none do. */
   mysql: MysqlAdmin | null;
   /** Days backups are kept when the account sets none. */
   retentionDays: number;
   /** Bytes a backup must leave free on the disk it is written to. */
   reserveBytes: number;
-  /** Empties the install's page cache (the edge's, in the serving process). */
   /** Drops the install's cached pages on every server (a restore changed them). */
   purgePages(installId: string): Promise<void>;
   storage?: BackupStorage;
@@ -124,9 +127,7 @@ export class BackupManager {
       const refused = err instanceof BackupRefusedError;
       if (refused || job.attempts >= maxAttempts) {
         await this.storage.remove({ installId: backup.install_id, backupId: backup.id });
-        await this.deps.store.transaction((r) =>
-          r.backups.setStatus(backup.id, 'failed', { error: message(err).slice(0, 2000) }),
-        );
+        await this.deps.backups.markFailed(backup.id, message(err));
         await this.deps.notify?.(backup.id);
       }
       // A refusal is final: the backup is `failed` with its reason, and retrying cannot help.
@@ -148,9 +149,7 @@ export class BackupManager {
     const backup = await this.deps.store.read.backups.findAny(job.target_id);
     if (backup === undefined || backup.status === 'completed' || backup.status === 'failed') return;
     await this.storage.remove({ installId: backup.install_id, backupId: backup.id });
-    await this.deps.store.transaction((r) =>
-      r.backups.setStatus(backup.id, 'failed', { error: reason }),
-    );
+    await this.deps.backups.markFailed(backup.id, reason);
     await this.deps.notify?.(backup.id);
   }
 
@@ -168,7 +167,7 @@ export class BackupManager {
     if (!isRunning(install)) {
       throw new BackupRefusedError('the install is not running, so it cannot be backed up');
     }
-    await store.transaction((r) => r.backups.setStatus(backup.id, 'in_progress'));
+    await this.deps.backups.markStarted(backup.id);
     const layout = siteLayout(this.deps.dataDir, install.id);
     const mysql = this.mysqlOf(install);
 
@@ -196,14 +195,10 @@ export class BackupManager {
     await steps.record('backup.committed', { backup_id: backup.id });
     const { files, parts } = manifest;
     const size = parts.reduce((sum, p) => sum + p.size, 0);
-    await store.transaction((r) =>
-      r.backups.setStatus(backup.id, 'completed', {
-        completed_at: nowIso(),
-        wordpress_version: install.wp_version,
-        size_bytes: size,
-        error: null,
-      }),
-    );
+    await this.deps.backups.markCompleted(backup.id, {
+      wordpressVersion: install.wp_version,
+      sizeBytes: size,
+    });
     return {
       status: 'completed',
       size_bytes: size,
@@ -320,7 +315,7 @@ export class BackupManager {
     const safety = safetyId === undefined ? undefined : await store.read.backups.findAny(safetyId);
     if (safety !== undefined && safety.status !== 'completed' && safety.status !== 'failed') {
       await this.storage.remove({ installId: safety.install_id, backupId: safety.id });
-      await store.transaction((r) => r.backups.setStatus(safety.id, 'failed', { error: reason }));
+      await this.deps.backups.markFailed(safety.id, reason);
     }
   }
 
@@ -426,22 +421,10 @@ export class BackupManager {
     let safety = recorded === undefined ? undefined : await store.read.backups.findAny(recorded);
     if (safety?.status === 'completed' && steps.has('restore.safety-taken')) return safety.id;
     if (safety === undefined || safety.status === 'failed') {
-      const row: BackupRow = {
-        id: newId(),
-        account_id: install.account_id,
-        install_id: install.id,
-        status: 'requested',
-        description: `Safety backup before restoring backup ${restored.id}`,
-        notification_emails: '[]',
-        wordpress_version: null,
-        created_at: nowIso(),
-        completed_at: null,
-        size_bytes: null,
-        error: null,
-      };
+      const row = this.deps.backups.safetyBackupOf(install, restored.id);
       // Recorded with the row, so no restart can leave a safety backup nobody finishes.
       await steps.record('restore.safety-started', { safety_backup_id: row.id }, (r) =>
-        r.backups.insert(row),
+        this.deps.backups.recordSafetyWithin(r, row),
       );
       safety = row;
     }
@@ -451,9 +434,7 @@ export class BackupManager {
         await this.take(safety, steps);
       } catch (err) {
         await this.storage.remove({ installId: install.id, backupId: safetyId });
-        await store.transaction((r) =>
-          r.backups.setStatus(safetyId, 'failed', { error: message(err).slice(0, 2000) }),
-        );
+        await this.deps.backups.markFailed(safetyId, message(err));
         throw new Error(`the safety backup failed, nothing was restored: ${message(err)}`);
       }
     }
@@ -512,7 +493,7 @@ export class BackupManager {
     steps: JobSteps,
     phase: 'restore' | 'rollback',
   ): Promise<Record<string, unknown>> {
-    const { runtime, store } = this.deps;
+    const { runtime } = this.deps;
     const layout = siteLayout(this.deps.dataDir, install.id);
     const incoming = `${layout.contentDir}.restore`;
     const outgoing = `${layout.contentDir}.old`;
@@ -554,9 +535,7 @@ export class BackupManager {
       fs.renameSync(`${layout.configFile}.tmp`, layout.configFile);
     }
     if (install.table_prefix !== manifest.table_prefix) {
-      await store.transaction((r) =>
-        r.installs.update(install.id, { table_prefix: manifest.table_prefix }),
-      );
+      await this.deps.installs.setTablePrefix(install.id, manifest.table_prefix);
     }
     const current = { ...install, table_prefix: manifest.table_prefix };
     await steps.record(`${phase}.database-loaded`);
@@ -611,7 +590,7 @@ export class BackupManager {
       }
       if (Date.parse(backup.created_at) >= now.getTime() - days * oneDay) continue;
       await this.storage.remove({ installId: backup.install_id, backupId: backup.id });
-      await store.transaction((r) => r.backups.delete(backup.id));
+      await this.deps.backups.forget(backup.id);
       removed.push(backup.id);
     }
     return removed;
@@ -643,7 +622,10 @@ export function backupJobHandlers(
 /** A BackupManager with the server's settings. */
 export function backupManagerFor(
   config: Config,
-  parts: Pick<BackupManagerDeps, 'store' | 'runtime' | 'provisioner' | 'purgePages' | 'notify'>,
+  parts: Pick<
+    BackupManagerDeps,
+    'store' | 'backups' | 'installs' | 'runtime' | 'provisioner' | 'purgePages' | 'notify'
+  >,
 ): BackupManager {
   return new BackupManager({
     ...parts,

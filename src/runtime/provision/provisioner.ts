@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { InstallsService } from '../../core/installs/installs.service.js';
+import type { ProvisioningChoices } from '../../core/installs/installs.types.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
 import { JobSteps } from '../../core/jobs/steps.js';
@@ -155,7 +156,7 @@ export class Provisioner {
     ) {
       const release = await this.deps.releases.ensure();
       const dbName = databaseNameFor(install.id);
-      const chosen = {
+      const chosen: ProvisioningChoices = {
         release_version: install.release_version ?? release.version,
         table_prefix: install.table_prefix ?? randomTablePrefix(),
         agent_secret: install.agent_secret ?? randomBytes(32).toString('hex'),
@@ -168,7 +169,7 @@ export class Provisioner {
             }),
       };
       await steps.record('provision.chosen', { release: chosen.release_version }, (r) =>
-        r.installs.update(installId, chosen),
+        this.deps.installs.recordChoicesWithin(r, installId, chosen),
       );
       install = { ...install, ...chosen };
     }
@@ -227,7 +228,7 @@ export class Provisioner {
           : await this.runInstaller(install, site, url, owner);
       // Recorded before the check below: the edge serves an install only once it is installed.
       await steps.record('provision.installed', { wp_version: installed }, (r) =>
-        r.installs.update(installId, { wp_version: installed }),
+        this.deps.installs.markInstalledWithin(r, installId, installed),
       );
       wpVersion = installed;
     }
@@ -246,7 +247,7 @@ export class Provisioner {
       release: version,
     };
     await steps.record('provision.active', {}, (r) =>
-      this.deps.installs.activateWithin(r, installId, activation),
+      this.deps.installs.markActiveWithin(r, installId, activation),
     );
     return { ...activation };
   }
