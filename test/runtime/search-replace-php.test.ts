@@ -26,7 +26,8 @@ async function boot(version: SupportedPHPVersion): Promise<PHP> {
   return php;
 }
 
-const lit = (value: unknown): string => `json_decode(${JSON.stringify(JSON.stringify(value))}, true)`;
+const lit = (value: unknown): string =>
+  `json_decode(${JSON.stringify(JSON.stringify(value))}, true)`;
 
 describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
   let runtime: PHP;
@@ -81,9 +82,10 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
   }
 
   async function options(body: unknown): Promise<[Record<string, unknown> | null, string | null]> {
-    return (await evaluate(
-      `echo json_encode(wpfleet_agent_sr_options(${lit(body)}));`,
-    )) as [Record<string, unknown> | null, string | null];
+    return (await evaluate(`echo json_encode(wpfleet_agent_sr_options(${lit(body)}));`)) as [
+      Record<string, unknown> | null,
+      string | null,
+    ];
   }
 
   it('registers its route with the agent', async () => {
@@ -118,18 +120,32 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
       [{ search: 'a' }, 'replace must be a string (it may be empty).'],
       [{ search: 'a', replace: 'b', dry_run: 'yes' }, 'dry_run must be true or false.'],
       [{ search: 'a', replace: 'b', tables: 'wp_posts' }, 'tables must be a list of strings.'],
-      [{ search: 'a', replace: 'b', skip_columns: [1] }, 'skip_columns must be a list of non-empty strings.'],
+      [
+        { search: 'a', replace: 'b', skip_columns: [1] },
+        'skip_columns must be a list of non-empty strings.',
+      ],
       [{ search: 'a', replace: 'b', network: true }, 'Unknown field "network".'],
       [{ search: 'a', replace: 'b', regex_flags: 1 }, 'regex_flags must be a string.'],
       // feature: "Regex search/replace with incorrect or default `--regex-limit`"
-      [{ search: 'a', replace: 'b', regex: true, regex_limit: 'asdf' }, 'regex_limit expects a non-zero positive integer or -1.'],
-      [{ search: 'a', replace: 'b', regex: true, regex_limit: 0 }, 'regex_limit expects a non-zero positive integer or -1.'],
-      [{ search: 'a', replace: 'b', regex: true, regex_limit: -2 }, 'regex_limit expects a non-zero positive integer or -1.'],
+      [
+        { search: 'a', replace: 'b', regex: true, regex_limit: 'asdf' },
+        'regex_limit expects a non-zero positive integer or -1.',
+      ],
+      [
+        { search: 'a', replace: 'b', regex: true, regex_limit: 0 },
+        'regex_limit expects a non-zero positive integer or -1.',
+      ],
+      [
+        { search: 'a', replace: 'b', regex: true, regex_limit: -2 },
+        'regex_limit expects a non-zero positive integer or -1.',
+      ],
     ];
     for (const [body, message] of cases) {
       expect([body, (await options(body))[1]]).toEqual([body, message]);
     }
-    expect((await options({ search: 'a', replace: 'b', regex: true, regex_limit: -1 }))[1]).toBeNull();
+    expect(
+      (await options({ search: 'a', replace: 'b', regex: true, regex_limit: -1 }))[1],
+    ).toBeNull();
     expect((await options({ search: 'a', replace: 'b', regex_limit: '2' }))[0]).toMatchObject({
       regex_limit: 2,
     });
@@ -138,7 +154,14 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
   it("refuses an invalid regex with WP-CLI's message, before anything else", async () => {
     // feature: "Regex search/replace with a incorrect `--regex-flags`"
     expect(
-      (await options({ search: '(Hello)\\s(world)', replace: '$2, $1', regex: true, regex_flags: 'kppr' }))[1],
+      (
+        await options({
+          search: '(Hello)\\s(world)',
+          replace: '$2, $1',
+          regex: true,
+          regex_flags: 'kppr',
+        })
+      )[1],
     ).toBe(
       "The regex pattern '(Hello)\\s(world)' with default delimiter 'chr(1)' and flags 'kppr' fails.\npreg_match(): Unknown modifier 'k'.",
     );
@@ -155,20 +178,28 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
     expect(delimiter).toContain(
       "The regex '1HTTPS://EXAMPLE.COM1i' fails.\npreg_match(): Delimiter must not be alphanumeric",
     );
-    const compile = /preg_match\(\): Compilation failed: unmatched (closing parenthesis|parentheses) at offset [0-9]+\.?/;
+    const compile =
+      /preg_match\(\): Compilation failed: unmatched (closing parenthesis|parentheses) at offset [0-9]+\.?/;
     const variants: [Record<string, unknown>, string][] = [
       [{}, "The regex pattern 'regex error)' with default delimiter 'chr(1)' and no flags fails."],
-      [{ regex_flags: 'u' }, "The regex pattern 'regex error)' with default delimiter 'chr(1)' and flags 'u' fails."],
+      [
+        { regex_flags: 'u' },
+        "The regex pattern 'regex error)' with default delimiter 'chr(1)' and flags 'u' fails.",
+      ],
       [{ regex_delimiter: '/' }, "The regex '/regex error)/' fails."],
       [{ regex_delimiter: '/', regex_flags: 'u' }, "The regex '/regex error)/u' fails."],
     ];
     for (const [extra, message] of variants) {
-      const error = (await options({ search: 'regex error)', replace: '', regex: true, ...extra }))[1];
+      const error = (
+        await options({ search: 'regex error)', replace: '', regex: true, ...extra })
+      )[1];
       expect(error).toContain(message);
       expect(error).toMatch(compile);
     }
     // Without `regex` the search is a plain string, whatever it holds.
-    expect((await options({ search: 'regex error)', replace: '', regex_delimiter: '/' }))[1]).toBeNull();
+    expect(
+      (await options({ search: 'regex error)', replace: '', regex_delimiter: '/' }))[1],
+    ).toBeNull();
   });
 
   it('replaces inside serialized arrays and stdClass objects, lengths recomputed', async () => {
@@ -185,7 +216,9 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
     const mods = (await evaluate(
       `echo json_encode(serialize(array('header_image_data' => (object) array('url' => 'https://subdomain.example.com/foo.jpg'))));`,
     )) as string;
-    const off = await replace('subdomain.example.com', 'example.com', [mods], { recurseObjects: false });
+    const off = await replace('subdomain.example.com', 'example.com', [mods], {
+      recurseObjects: false,
+    });
     expect(off.out).toEqual([mods]);
     const on = await replace('subdomain.example.com', 'example.com', [mods]);
     expect(
@@ -201,9 +234,9 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
     expect(out[0]).toContain('http:\\/\\/newdomain.com');
     expect(out[0]).not.toContain('http:\\/\\/example.com');
     // Non-ASCII is \u-escaped in that form, as json_encode does.
-    expect(await evaluate(`echo json_encode(wpfleet_agent_sr_json_form('https://ü.example/'));`)).toBe(
-      'https:\\/\\/\\u00fc.example\\/',
-    );
+    expect(
+      await evaluate(`echo json_encode(wpfleet_agent_sr_json_form('https://ü.example/'));`),
+    ).toBe('https:\\/\\/\\u00fc.example\\/');
   });
 
   it('is case sensitive and takes quotes literally', async () => {
@@ -216,9 +249,11 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
     ]);
     expect(
       (
-        await replace('<a href="https://apple.com">Apple</a>', '<a href="https://google.com">Google</a>', [
+        await replace(
           '<a href="https://apple.com">Apple</a>',
-        ])
+          '<a href="https://google.com">Google</a>',
+          ['<a href="https://apple.com">Apple</a>'],
+        )
       ).out,
     ).toEqual(['<a href="https://google.com">Google</a>']);
   });
@@ -226,7 +261,10 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
   it('replaces multibyte text and keeps serialized byte lengths right', async () => {
     // feature: "Logging with simple replace" (kana with diacritic and decomposed a + umlaut)
     const content = 'Content_baz_12345678901234567890_baz_12345678901234567890';
-    const { out } = await replace('_baz_', '_バäz_', [content, `s:${content.length}:"${content}";`]);
+    const { out } = await replace('_baz_', '_バäz_', [
+      content,
+      `s:${content.length}:"${content}";`,
+    ]);
     expect(out[0]).toBe('Content_バäz_12345678901234567890_バäz_12345678901234567890');
     const bytes = Buffer.byteLength(out[0] ?? '');
     expect(out[1]).toBe(`s:${bytes}:"${out[0] ?? ''}";`);
@@ -306,9 +344,16 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
       (await replace('(Hello)\\s(world)', '$2, $1', ['Hello world!'], { regex: true })).out,
     ).toEqual(['world, Hello!']);
     // feature: "Search replace with a regex flag": case matters unless flag i.
-    expect((await replace('EXAMPLE.com', 'BAXAMPLE.com', ['https://example.com'], { regex: true })).out).toEqual(['https://example.com']);
     expect(
-      (await replace('EXAMPLE.com', 'BAXAMPLE.com', ['https://example.com'], { regex: true, flags: 'i' })).out,
+      (await replace('EXAMPLE.com', 'BAXAMPLE.com', ['https://example.com'], { regex: true })).out,
+    ).toEqual(['https://example.com']);
+    expect(
+      (
+        await replace('EXAMPLE.com', 'BAXAMPLE.com', ['https://example.com'], {
+          regex: true,
+          flags: 'i',
+        })
+      ).out,
     ).toEqual(['https://BAXAMPLE.com']);
     // feature: "Regex search/replace with `--regex-limit=1|2` option"
     const pen = 'I have a pen, I have an apple. Pen, pine-apple, apple-pen.';
@@ -321,17 +366,24 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
     // feature: "Logging with regex replace": back references in the replacement.
     expect(
       (
-        await replace('_b([aeiou])z_', '_$1b\\\\1z_\\0', [
-          'Title_baz__boz_',
-          'Content_baz_1234567890_bez_1234567890_biz_1234567890_boz_1234567890_buz_',
-        ], { regex: true })
+        await replace(
+          '_b([aeiou])z_',
+          '_$1b\\\\1z_\\0',
+          [
+            'Title_baz__boz_',
+            'Content_baz_1234567890_bez_1234567890_biz_1234567890_boz_1234567890_buz_',
+          ],
+          { regex: true },
+        )
       ).out,
     ).toEqual([
       'Title_ab\\1z__baz__ob\\1z__boz_',
       'Content_ab\\1z__baz_1234567890_eb\\1z__bez_1234567890_ib\\1z__biz_1234567890_ob\\1z__boz_1234567890_ub\\1z__buz_',
     ]);
     // Inside serialized data the regex runs on each string, and lengths follow.
-    const { out } = await replace('o+', '0', ['a:2:{i:0;s:3:"foo";i:1;s:5:"boooo";}'], { regex: true });
+    const { out } = await replace('o+', '0', ['a:2:{i:0;s:3:"foo";i:1;s:5:"boooo";}'], {
+      regex: true,
+    });
     expect(out).toEqual(['a:2:{i:0;s:2:"f0";i:1;s:2:"b0";}']);
   });
 
@@ -353,13 +405,23 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
   });
 
   it('resolves the default scope, the prefix scope, every table, and `tables`', async () => {
-    const existing = ['wp_posts', 'wp_options', 'wp_users', 'wp_awesome', 'awesome_table', 'wp_postmeta'];
+    const existing = [
+      'wp_posts',
+      'wp_options',
+      'wp_users',
+      'wp_awesome',
+      'awesome_table',
+      'wp_postmeta',
+    ];
     const registered = ['wp_posts', 'wp_postmeta', 'wp_options', 'wp_users', 'wp_comments'];
     const resolve = async (o: Record<string, unknown>) =>
       evaluate(`$o = array_merge(wpfleet_agent_sr_options(array('search' => 'a', 'replace' => 'b'))[0], ${lit(o)});
         echo json_encode(wpfleet_agent_sr_resolve_tables(${lit(existing)}, ${lit(registered)}, 'wp_', $o));`);
     // feature: "Don't run on unregistered tables by default", "Run on unregistered, unprefixed tables with --all-tables flag"
-    expect(await resolve({})).toEqual([['wp_options', 'wp_postmeta', 'wp_posts', 'wp_users'], null]);
+    expect(await resolve({})).toEqual([
+      ['wp_options', 'wp_postmeta', 'wp_posts', 'wp_users'],
+      null,
+    ]);
     expect(await resolve({ all_tables_with_prefix: true })).toEqual([
       ['wp_awesome', 'wp_options', 'wp_postmeta', 'wp_posts', 'wp_users'],
       null,
@@ -384,7 +446,9 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
       "Couldn't find any tables matching: no_such_table",
     ]);
     expect(
-      await evaluate(`echo json_encode(array(wpfleet_agent_sr_table_skipped('wp_postmeta', array('wp_post*')), wpfleet_agent_sr_table_skipped('wp_users', array('wp_post*'))));`),
+      await evaluate(
+        `echo json_encode(array(wpfleet_agent_sr_table_skipped('wp_postmeta', array('wp_post*')), wpfleet_agent_sr_table_skipped('wp_users', array('wp_post*'))));`,
+      ),
     ).toEqual([true, false]);
   });
 
@@ -407,14 +471,20 @@ describe.each(VERSIONS)('search-replace PHP on %s', (version) => {
     );
     expect(got).toEqual(cases.map((c) => c[4]));
     expect(
-      await evaluate(`echo json_encode(array_map('wpfleet_agent_sr_is_text_column', array('longtext', 'varchar(255)', 'VARCHAR(20)', 'tinytext', 'char(32)', 'bigint(20) unsigned', 'longblob', 'json', 'text')));`),
+      await evaluate(
+        `echo json_encode(array_map('wpfleet_agent_sr_is_text_column', array('longtext', 'varchar(255)', 'VARCHAR(20)', 'tinytext', 'char(32)', 'bigint(20) unsigned', 'longblob', 'json', 'text')));`,
+      ),
     ).toEqual([true, true, true, true, false, false, false, false, true]);
   });
 
   it('pages by composite keys and builds superset LIKE patterns', async () => {
     expect(
-      await evaluate(`echo json_encode(wpfleet_agent_sr_after_keys(array('a', 'b\`c', 'd'), array('1', "'x'", '3')));`),
-    ).toBe("( ( `a` = 1 AND `b``c` = 'x' AND `d` > 3 ) OR ( `a` = 1 AND `b``c` > 'x' ) OR ( `a` > 1 ) )");
+      await evaluate(
+        `echo json_encode(wpfleet_agent_sr_after_keys(array('a', 'b\`c', 'd'), array('1', "'x'", '3')));`,
+      ),
+    ).toBe(
+      "( ( `a` = 1 AND `b``c` = 'x' AND `d` > 3 ) OR ( `a` = 1 AND `b``c` > 'x' ) OR ( `a` > 1 ) )",
+    );
     expect(
       await evaluate(`echo json_encode(wpfleet_agent_sr_like_superset('50%_off\\\\/x'));`),
     ).toBe('50__off_/x');
