@@ -590,8 +590,17 @@ class WPFleet_Agent_Search_Replace {
 			$where = array_filter( array( $base, $after ) );
 			$sql   = $select . ( $where ? ' WHERE ' . implode( ' AND ', $where ) : '' ) . " ORDER BY $order LIMIT " . WPFLEET_AGENT_SR_CHUNK;
 			$rows  = $wpdb->get_results( $sql, ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+			// One transaction per chunk: on SQLite every lone UPDATE is its own synced commit
+			// (about 4 ms each), and a short transaction keeps the site's own writers waiting little.
+			$batch = ! $o['dry_run'] && ! empty( $rows );
+			if ( $batch ) {
+				$wpdb->query( 'START TRANSACTION' );
+			}
 			foreach ( (array) $rows as $row ) {
 				$count += $this->php_row( $replacer, $table, $column, $names, $row );
+			}
+			if ( $batch ) {
+				$wpdb->query( 'COMMIT' );
 			}
 			$this->warnings = array_merge( $this->warnings, $replacer->warnings );
 			$replacer->warnings = array();
@@ -630,18 +639,60 @@ class WPFleet_Agent_Search_Replace {
 		foreach ( $names as $name ) {
 			$where[ $name ] = (string) $row[ $name ];
 		}
-		$wpdb->last_error = '';
-		$suppress         = $wpdb->suppress_errors( true );
-		$result           = $wpdb->update( $table, array( $column => $new ), $where );
-		$wpdb->suppress_errors( $suppress );
-		if ( false === $result ) {
+		$error = $this->update( $table, $column, $new, $where );
+		if ( null !== $error ) {
 			$this->update_error[ $table ][ $column ] = true;
-			$this->warnings[]                         = '' !== $wpdb->last_error
-				? sprintf( "Error updating column '%s' in table '%s': %s", $column, $table, $wpdb->last_error )
+			$this->warnings[]                         = '' !== $error
+				? sprintf( "Error updating column '%s' in table '%s': %s", $column, $table, $error )
 				: sprintf( "Error updating column '%s' in table '%s'.", $column, $table );
 			return 0;
 		}
 		return 1;
+	}
+
+	/**
+	 * Writes one value; null when done, else the database's error ('' if it gave none). On
+	 * SQLite a prepared statement goes to the integration's PDO: the integration would otherwise
+	 * lex the whole value as MySQL text (about 3 ms a row for a 2 kB post), and a plain UPDATE of
+	 * one value needs none of its translation.
+	 */
+	private function update( $table, $column, $value, array $where ) {
+		global $wpdb;
+		$pdo = $this->sqlite_pdo();
+		if ( null !== $pdo ) {
+			$quote = function ( $name ) {
+				return '"' . str_replace( '"', '""', $name ) . '"';
+			};
+			$sql = 'UPDATE ' . $quote( $table ) . ' SET ' . $quote( $column ) . ' = ? WHERE '
+				. implode( ' AND ', array_map( function ( $name ) use ( $quote ) {
+					return $quote( $name ) . ' = ?';
+				}, array_keys( $where ) ) );
+			try {
+				$statement = $pdo->prepare( $sql );
+				if ( $statement && $statement->execute( array_merge( array( $value ), array_values( $where ) ) ) ) {
+					return null;
+				}
+				$info = $statement ? $statement->errorInfo() : $pdo->errorInfo();
+				return isset( $info[2] ) ? (string) $info[2] : '';
+			} catch ( PDOException $exception ) {
+				return $exception->getMessage();
+			}
+		}
+		$wpdb->last_error = '';
+		$suppress         = $wpdb->suppress_errors( true );
+		$result           = $wpdb->update( $table, array( $column => $value ), $where );
+		$wpdb->suppress_errors( $suppress );
+		return false === $result ? (string) $wpdb->last_error : null;
+	}
+
+	/** The SQLite integration's PDO connection, when it exposes one. */
+	private function sqlite_pdo() {
+		global $wpdb;
+		if ( ! $this->sqlite || ! isset( $wpdb->dbh ) || ! is_object( $wpdb->dbh ) || ! method_exists( $wpdb->dbh, 'get_pdo' ) ) {
+			return null;
+		}
+		$pdo = $wpdb->dbh->get_pdo();
+		return $pdo instanceof PDO ? $pdo : null;
 	}
 
 	/** A key value for SQL: bare when the column is numeric and so is the value, else quoted. */
