@@ -261,6 +261,20 @@ export class Reader {
     return v;
   }
 
+  /** Whether the field is a string (for fields that may hold a string or another type). */
+  isString(key: string): boolean {
+    return typeof this.value[key] === 'string';
+  }
+
+  strings(key: string): string[] {
+    const v = this.value[key];
+    if (!Array.isArray(v)) this.fail(key, 'a list');
+    return v.map((item: unknown, i) => {
+      if (typeof item !== 'string') this.fail(`${key}[${i}]`, 'a string');
+      return item;
+    });
+  }
+
   list(key: string): Reader[] {
     const v = this.value[key];
     if (!Array.isArray(v)) this.fail(key, 'a list');
