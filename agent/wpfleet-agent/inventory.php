@@ -21,9 +21,10 @@ function wpfleet_agent_inventory_mysql_server( $info ) {
 	$engine   = false !== stripos( $stripped, 'mariadb' ) ? 'mariadb' : 'mysql';
 	$version  = preg_match( '/^[0-9]+(\.[0-9]+)*/', $stripped, $m ) ? $m[0] : $stripped;
 	return array(
-		'engine'         => $engine,
-		'server_version' => $version,
-		'server_info'    => $info,
+		'engine'             => $engine,
+		'server_version'     => $version,
+		'server_info'        => $info,
+		'sqlite_integration' => null,
 	);
 }
 

@@ -118,6 +118,18 @@ function wpfleet_agent_users_optional_string( $body, $key, $default = null ) {
 	return is_string( $body[ $key ] ) ? $body[ $key ] : wpfleet_agent_wp_error( 'invalid', $key . ' must be a string.' );
 }
 
+/**
+ * The password as WordPress's own forms hand it to wp_hash_password(): slashed. wp-login.php
+ * checks the slashed $_POST['pwd'], so a password with a quote set unslashed would never log in
+ * there (WP-CLI slashes too). A backslash is refused with the text of WordPress's profile form.
+ */
+function wpfleet_agent_users_password( $password ) {
+	if ( false !== strpos( $password, '\\' ) ) {
+		return wpfleet_agent_wp_error( 'invalid', wp_strip_all_tags( __( '<strong>Error:</strong> Passwords may not contain the character "\\".' ) ) );
+	}
+	return wp_slash( $password );
+}
+
 function wpfleet_agent_users_list( $request ) {
 	$page = wpfleet_agent_users_page();
 	return array(
@@ -158,12 +170,16 @@ function wpfleet_agent_users_create( $request ) {
 	}
 	$generated = null === $fields['password'];
 	$password  = $generated ? wp_generate_password( 24 ) : $fields['password'];
-	// wp_insert_user() unslashes the columns it stores but hashes user_pass as given, so only the
-	// others are slashed (as wp_create_user() does).
+	$hashed    = wpfleet_agent_users_password( $password );
+	if ( is_wp_error( $hashed ) ) {
+		return $hashed;
+	}
+	// Slashed like form data: wp_insert_user() unslashes the columns it stores (user_pass is
+	// hashed as given, see wpfleet_agent_users_password()).
 	$userdata = array(
 		'user_login' => wp_slash( $login ),
 		'user_email' => wp_slash( $email ),
-		'user_pass'  => $password,
+		'user_pass'  => $hashed,
 		'role'       => $fields['role'],
 	);
 	if ( null !== $fields['display_name'] ) {
@@ -176,11 +192,10 @@ function wpfleet_agent_users_create( $request ) {
 	if ( $send_email ) {
 		wp_new_user_notification( $id, null, 'both' );
 	}
-	$answer = array( 'user' => wpfleet_agent_users_record( get_userdata( $id ) ) );
-	if ( $generated ) {
-		$answer['password'] = $password;
-	}
-	return $answer;
+	return array(
+		'user'     => wpfleet_agent_users_record( get_userdata( $id ) ),
+		'password' => $generated ? $password : null,
+	);
 }
 
 /** POST /users/update-role {user, role}: the user's only role becomes `role`. */
@@ -267,13 +282,16 @@ function wpfleet_agent_users_reset_password( $request ) {
 	if ( $generated ) {
 		$password = wp_generate_password( 24 );
 	}
-	wp_set_password( $password, $user->ID );
-	WP_Session_Tokens::get_instance( $user->ID )->destroy_all();
-	$answer = array( 'user' => wpfleet_agent_users_record( get_userdata( $user->ID ) ) );
-	if ( $generated ) {
-		$answer['password'] = $password;
+	$hashed = wpfleet_agent_users_password( $password );
+	if ( is_wp_error( $hashed ) ) {
+		return $hashed;
 	}
-	return $answer;
+	wp_set_password( $hashed, $user->ID );
+	WP_Session_Tokens::get_instance( $user->ID )->destroy_all();
+	return array(
+		'user'     => wpfleet_agent_users_record( get_userdata( $user->ID ) ),
+		'password' => $generated ? $password : null,
+	);
 }
 
 if ( function_exists( 'wpfleet_agent_routes' ) ) {
