@@ -85,7 +85,8 @@ function wpfleet_agent_options_get( $request ) {
 
 /**
  * POST /options {values: {name: value}}: update_option() of each (autoload unchanged for an
- * existing option). Any name is written except the agent's own: which options a caller may set is
+ * existing option); answers the values read back, the earlier values of the names that existed
+ * (`previous`, for the activity log) and the names that changed. Any name is written except the agent's own: which options a caller may set is
  * the control plane's decision. All names and values are checked before anything is written.
  */
 function wpfleet_agent_options_set( $request ) {
@@ -106,10 +107,16 @@ function wpfleet_agent_options_set( $request ) {
 			return wpfleet_agent_wp_error( 'invalid', 'The value of ' . $name . ' is null: options are set to strings, numbers, booleans, lists or objects.' );
 		}
 	}
-	$changed = array();
-	$stored  = new stdClass();
+	$missing_marker = new stdClass();
+	$changed        = array();
+	$previous       = new stdClass();
+	$stored         = new stdClass();
 	foreach ( $values as $name => $value ) {
-		$name = (string) $name;
+		$name   = (string) $name;
+		$before = get_option( $name, $missing_marker );
+		if ( $before !== $missing_marker ) {
+			$previous->$name = $before;
+		}
 		// update_option() answers false when the value is unchanged, as well as on failure.
 		if ( update_option( $name, $value ) ) {
 			$changed[] = $name;
@@ -117,8 +124,9 @@ function wpfleet_agent_options_set( $request ) {
 		$stored->$name = get_option( $name );
 	}
 	return array(
-		'values'  => $stored,
-		'changed' => $changed,
+		'values'   => $stored,
+		'previous' => $previous,
+		'changed'  => $changed,
 	);
 }
 

@@ -80,7 +80,11 @@ describe.each(DATABASES)('inventory, users and core on %s', (database, env) => {
         headers: call.headers,
         body: call.body,
       });
-      return { status: res.status, headers: res.headers as Record<string, string>, body: res.body };
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) headers[name] = value;
+      }
+      return { status: res.status, headers, body: res.body };
     };
     agent = new AgentClient(transport, secret);
   });
@@ -287,6 +291,16 @@ describe.each(DATABASES)('inventory, users and core on %s', (database, env) => {
     });
     expect(written.changed).toEqual(['blogdescription']);
     expect(written.values).toEqual({ blogdescription: 'Set by wpfleet', blogname: 'invusers' });
+    expect(written.previous).toEqual({
+      blogdescription: '',
+      blogname: 'invusers',
+    });
+    const added = await setOptions(agent, { wpfleet_test_option: { list: [1, 'two'] } });
+    expect(added).toEqual({
+      values: { wpfleet_test_option: { list: [1, 'two'] } },
+      previous: {},
+      changed: ['wpfleet_test_option'],
+    });
     expect(await failure(getOptions(agent, ['wpfleet_agent_nonce_x']))).toMatchObject({
       code: 'invalid',
     });

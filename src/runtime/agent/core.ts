@@ -23,6 +23,8 @@ export interface OptionValues {
 export interface OptionsUpdate {
   /** get_option() of each name after the update. */
   values: Json;
+  /** The values before, of the names that existed. */
+  previous: Json;
   /** Names whose value changed (update_option() answers false for an unchanged value). */
   changed: string[];
 }
@@ -50,5 +52,9 @@ export async function getOptions(agent: AgentClient, names: string[]): Promise<O
  */
 export async function setOptions(agent: AgentClient, values: Json): Promise<OptionsUpdate> {
   const r = new Reader(await agent.call('POST', 'options', { values }));
-  return { values: r.record('values'), changed: r.strings('changed') };
+  return {
+    values: r.record('values'),
+    previous: r.record('previous'),
+    changed: r.strings('changed'),
+  };
 }
