@@ -150,6 +150,10 @@ function wpfleet_agent_users_create( $request ) {
 	if ( ! is_string( $login ) || '' === $login || ! is_string( $email ) || '' === $email ) {
 		return wpfleet_agent_wp_error( 'invalid', 'login and email are required strings.' );
 	}
+	// wp_insert_user() stores any e-mail; wp-admin's form (edit_user()) checks it first.
+	if ( ! is_email( $email ) ) {
+		return wpfleet_agent_wp_error( 'invalid', wp_strip_all_tags( __( '<strong>Error:</strong> The email address is not correct.' ) ) );
+	}
 	$fields = array();
 	foreach ( array( 'role' => get_option( 'default_role' ), 'password' => null, 'display_name' => null ) as $key => $default ) {
 		$fields[ $key ] = wpfleet_agent_users_optional_string( $body, $key, $default );
@@ -168,18 +172,18 @@ function wpfleet_agent_users_create( $request ) {
 	if ( null !== $role_error ) {
 		return $role_error;
 	}
-	$generated = null === $fields['password'];
-	$password  = $generated ? wp_generate_password( 24 ) : $fields['password'];
-	$hashed    = wpfleet_agent_users_password( $password );
-	if ( is_wp_error( $hashed ) ) {
-		return $hashed;
+	$generated       = null === $fields['password'];
+	$password        = $generated ? wp_generate_password( 24 ) : $fields['password'];
+	$stored_password = wpfleet_agent_users_password( $password );
+	if ( is_wp_error( $stored_password ) ) {
+		return $stored_password;
 	}
 	// Slashed like form data: wp_insert_user() unslashes the columns it stores (user_pass is
 	// hashed as given, see wpfleet_agent_users_password()).
 	$userdata = array(
 		'user_login' => wp_slash( $login ),
 		'user_email' => wp_slash( $email ),
-		'user_pass'  => $hashed,
+		'user_pass'  => $stored_password,
 		'role'       => $fields['role'],
 	);
 	if ( null !== $fields['display_name'] ) {
@@ -282,11 +286,11 @@ function wpfleet_agent_users_reset_password( $request ) {
 	if ( $generated ) {
 		$password = wp_generate_password( 24 );
 	}
-	$hashed = wpfleet_agent_users_password( $password );
-	if ( is_wp_error( $hashed ) ) {
-		return $hashed;
+	$stored_password = wpfleet_agent_users_password( $password );
+	if ( is_wp_error( $stored_password ) ) {
+		return $stored_password;
 	}
-	wp_set_password( $hashed, $user->ID );
+	wp_set_password( $stored_password, $user->ID );
 	WP_Session_Tokens::get_instance( $user->ID )->destroy_all();
 	return array(
 		'user'     => wpfleet_agent_users_record( get_userdata( $user->ID ) ),

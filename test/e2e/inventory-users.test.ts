@@ -190,6 +190,10 @@ describe.each(DATABASES)('inventory, users and core on %s', (database, env) => {
       message:
         "Role doesn't exist: boss. Valid roles: administrator, editor, author, contributor, subscriber.",
     });
+    expect(await failure(createUser(agent, { login: 'other', email: 'not-an-email' }))).toEqual({
+      code: 'invalid',
+      message: 'Error: The email address is not correct.',
+    });
     // WordPress's profile form refuses a backslash in a password; so does the agent.
     const backslash = {
       code: 'invalid',
