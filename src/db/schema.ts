@@ -166,4 +166,16 @@ export interface DB {
   ssh_keys: SshKeysTable;
   jobs: JobsTable;
   activity: ActivityTable;
+  install_inventory: InstallInventoryTable;
+}
+
+/** One row per install that has been inventoried (006-inventory). */
+export interface InstallInventoryTable {
+  install_id: string;
+  /** The last inventory read (JSON of core/inventory's Inventory); null until one succeeds. */
+  inventory: string | null;
+  refreshed_at: string | null;
+  /** Why the last refresh failed; null once one succeeds. */
+  error: string | null;
+  failed_at: string | null;
 }

@@ -284,6 +284,39 @@ export class Reader {
     });
   }
 
+  nullableString(key: string): string | null {
+    return this.value[key] === null ? null : this.string(key);
+  }
+
+  nullableInteger(key: string): number | null {
+    return this.value[key] === null ? null : this.integer(key);
+  }
+
+  strings(key: string): string[] {
+    const v = this.value[key];
+    if (!Array.isArray(v)) this.fail(key, 'a list');
+    return v.map((item: unknown, i) => {
+      if (typeof item !== 'string') this.fail(`${key}[${i}]`, 'a string');
+      return item;
+    });
+  }
+
+  /** A nested object, to read its fields. */
+  object(key: string): Reader {
+    return new Reader(this.record(key), `${this.where} ${key}`);
+  }
+
+  nullableObject(key: string): Reader | null {
+    return this.value[key] === null ? null : this.object(key);
+  }
+
+  /** A nested object as it is, for values of any JSON type (option values). */
+  record(key: string): Json {
+    const v = this.value[key];
+    if (!isObject(v)) this.fail(key, 'an object');
+    return v;
+  }
+
   private fail(key: string, expected: string): never {
     throw new AgentError(200, 'bad_response', `In ${this.where}, ${key} is not ${expected}.`);
   }
