@@ -24,7 +24,7 @@ export type AgentTransport = (request: AgentTransportRequest) => Promise<AgentTr
 
 /**
  * The agent's own codes (`not_configured`, `unsigned`, `bad_signature`, `late`, `replayed`,
- * `invalid`, `not_found`, `failed`), WordPress's (`rest_no_route`: no agent installed), and the
+ * `invalid`, `not_found`, `conflict`, `failed`), WordPress's (`rest_no_route`: no agent installed), and the
  * client's: `unreachable` (the transport failed; status 0), `http_error` (a status without an
  * agent answer, such as a proxy's 502) and `bad_response` (a success that is not the expected JSON).
  */
@@ -36,6 +36,7 @@ export type AgentErrorCode =
   | 'replayed'
   | 'invalid'
   | 'not_found'
+  | 'conflict'
   | 'failed'
   | 'unreachable'
   | 'http_error'
@@ -258,6 +259,22 @@ export class Reader {
   integer(key: string): number {
     const v = this.value[key];
     if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, 'an integer');
+    return v;
+  }
+
+  /** A string, or null when the field is null. */
+  nullableString(key: string): string | null {
+    const v = this.value[key];
+    if (v === null) return null;
+    if (typeof v !== 'string') this.fail(key, 'a string or null');
+    return v;
+  }
+
+  strings(key: string): string[] {
+    const v = this.value[key];
+    if (!Array.isArray(v) || !v.every((s): s is string => typeof s === 'string')) {
+      this.fail(key, 'a list of strings');
+    }
     return v;
   }
 
