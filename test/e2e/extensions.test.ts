@@ -330,6 +330,18 @@ describe.each(DATABASES)('plugins and themes through the agent on %s', (_db, env
       /^The package could not be installed\. The theme is missing the style\.css stylesheet\./,
     );
 
+    // A theme WordPress finds broken (no template file) is refused with WordPress's words.
+    const broken = path.join(contentDir, 'themes', 'wpfleet-broken');
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, 'style.css'), '/*\nTheme Name: wpfleet broken\n*/\n');
+    const brokenTheme = await failure(activateTheme(agent, 'wpfleet-broken'));
+    expect(brokenTheme.code).toBe('failed');
+    expect(brokenTheme.message).toMatch(
+      /^Template is missing\. Standalone themes need to have a .*index\.php template file\./,
+    );
+    expect((await listThemes(agent)).find((t) => t.active)?.stylesheet).toBe('wpfleet-plain');
+    fs.rmSync(broken, { recursive: true });
+
     await activateTheme(agent, previous);
     expect((await page()).body).not.toContain('wpfleet-plain');
     const deleted = await deleteTheme(agent, 'wpfleet-plain');
