@@ -44,16 +44,14 @@ function wpfleet_agent_plain_text( $text ) {
 
 /**
  * The agent's code for a WordPress error code: what is missing is not_found, a bad name is
- * invalid, what already exists or is in use is conflict, anything else failed.
+ * invalid, a folder that already exists is conflict, anything else failed.
  */
 function wpfleet_agent_code_for( $wp_code ) {
 	$codes = array(
-		'plugin_not_found'       => 'not_found',
-		'theme_not_found'        => 'not_found',
-		'plugin_invalid'         => 'invalid',
-		'folder_exists'          => 'conflict',
-		'wpfleet_active'         => 'conflict',
-		'wpfleet_package_absent' => 'invalid',
+		'plugin_not_found' => 'not_found',
+		'theme_not_found'  => 'not_found',
+		'plugin_invalid'   => 'invalid',
+		'folder_exists'    => 'conflict',
 	);
 	return isset( $codes[ $wp_code ] ) ? $codes[ $wp_code ] : 'failed';
 }
