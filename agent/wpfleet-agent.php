@@ -82,6 +82,7 @@ function wpfleet_agent_error( $code ) {
 		'replayed'       => array( 401, 'This nonce was already used.' ),
 		'invalid'        => array( 400, 'The request body is not valid.' ),
 		'not_found'      => array( 404, 'Not found.' ),
+		'conflict'       => array( 409, 'The operation conflicts with the state of the site.' ),
 		'failed'         => array( 500, 'The operation failed.' ),
 	);
 	return isset( $errors[ $code ] ) ? $errors[ $code ] : array( 500, 'The operation failed.' );

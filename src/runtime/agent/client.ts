@@ -24,7 +24,7 @@ export type AgentTransport = (request: AgentTransportRequest) => Promise<AgentTr
 
 /**
  * The agent's own codes (`not_configured`, `unsigned`, `bad_signature`, `late`, `replayed`,
- * `invalid`, `not_found`, `failed`), WordPress's (`rest_no_route`: no agent installed), and the
+ * `invalid`, `not_found`, `conflict`, `failed`), WordPress's (`rest_no_route`: no agent installed), and the
  * client's: `unreachable` (the transport failed; status 0), `http_error` (a status without an
  * agent answer, such as a proxy's 502) and `bad_response` (a success that is not the expected JSON).
  */
@@ -36,6 +36,7 @@ export type AgentErrorCode =
   | 'replayed'
   | 'invalid'
   | 'not_found'
+  | 'conflict'
   | 'failed'
   | 'unreachable'
   | 'http_error'
@@ -290,15 +291,6 @@ export class Reader {
 
   nullableInteger(key: string): number | null {
     return this.value[key] === null ? null : this.integer(key);
-  }
-
-  strings(key: string): string[] {
-    const v = this.value[key];
-    if (!Array.isArray(v)) this.fail(key, 'a list');
-    return v.map((item: unknown, i) => {
-      if (typeof item !== 'string') this.fail(`${key}[${i}]`, 'a string');
-      return item;
-    });
   }
 
   /** A nested object, to read its fields. */

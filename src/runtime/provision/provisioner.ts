@@ -16,6 +16,7 @@ import {
 import { phpAgentTransport } from '../agent/transport.js';
 import type { SiteDatabase } from '../php/network-policy.js';
 import type { PhpRuntime, SiteMount } from '../php/types.js';
+import { AgentFreshness } from '../sites/agent-freshness.js';
 import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
 import { randomTablePrefix, renderWpConfig } from '../sites/wp-config.js';
 import { installerScript, parseInstallerOutput } from './installer-script.js';
@@ -72,8 +73,10 @@ export interface ProvisionerDeps {
  */
 export class Provisioner {
   private readonly templates: SqliteTemplates;
+  private readonly agentFiles: AgentFreshness;
 
   constructor(private readonly deps: ProvisionerDeps) {
+    this.agentFiles = new AgentFreshness(deps.agentFile);
     this.templates = new SqliteTemplates({
       dataDir: deps.dataDir,
       runtime: deps.runtime,
@@ -108,7 +111,11 @@ export class Provisioner {
     };
   }
 
-  /** A signed client of the install's agent, called inside its PHP with its own Host. */
+  /**
+   * A signed client of the install's agent, called inside its PHP with its own Host. Each call
+   * first brings the install's copy of the agent up to date (installs made before an agent
+   * module shipped lack it).
+   */
   agentFor(install: InstallRow): AgentClient {
     const site = this.siteMount(install);
     if (site === null || install.agent_secret === null) {
@@ -116,7 +123,10 @@ export class Provisioner {
     }
     const host = new URL(site.absoluteUrl).host;
     return new AgentClient(
-      phpAgentTransport((request) => this.deps.runtime.request(site, request), host),
+      phpAgentTransport(async (request) => {
+        await this.agentFiles.ensure(site.contentDir);
+        return this.deps.runtime.request(site, request);
+      }, host),
       install.agent_secret,
     );
   }
