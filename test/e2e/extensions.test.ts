@@ -23,8 +23,8 @@ import {
   updatePlugin,
   updateTheme,
   updateTranslations,
-  type PluginEntry,
 } from '../../src/runtime/agent/extensions.js';
+import type { PluginEntry } from '../../src/core/site-agent/operations.types.js';
 import { siteLayout } from '../../src/runtime/sites/site-files.js';
 import { PACKAGES_FOLDER, withPackageInInstall } from '../../src/runtime/sites/packages-handoff.js';
 import {

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient, AgentError, type AgentTransport } from '../../src/runtime/agent/client.js';
-import {
-  searchReplace,
-  type SearchReplaceOptions,
-  type SearchReplaceResult,
-} from '../../src/runtime/agent/search-replace.js';
+import type {
+  SearchReplaceOptions,
+  SearchReplaceResult,
+} from '../../src/core/site-agent/operations.types.js';
+import { searchReplace } from '../../src/runtime/agent/search-replace.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { siteRequest } from '../helpers/site.js';
 import { writeWpScript, type WpScript } from '../helpers/wp-script.js';

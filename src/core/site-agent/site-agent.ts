@@ -10,49 +10,28 @@
  * WordPress's own code and message, and leaves the site as it was.
  */
 
+import type { Inventory } from '../inventory/inventory.types.js';
+import type {
+  CreateUserInput,
+  DatabaseUpgrade,
+  JsonObject,
+  OptionsUpdate,
+  OptionValues,
+  PluginChange,
+  PluginEntry,
+  RoleChange,
+  SearchReplaceOptions,
+  SearchReplaceResult,
+  ThemeChange,
+  ThemeEntry,
+  TranslationsResult,
+  UserDeletion,
+  UserList,
+  UserRef,
+  UserWithPassword,
+} from './operations.types.js';
+
 export type ExtensionKind = 'plugin' | 'theme';
-
-export interface SitePlugin {
-  /** `akismet/akismet.php`. */
-  file: string;
-  /** The folder (or the file's name without `.php` for a single-file plugin). */
-  slug: string;
-  name: string;
-  version: string;
-  active: boolean;
-  autoUpdate: boolean;
-}
-
-export interface SiteTheme {
-  /** The folder: `twentytwentyfour`. */
-  stylesheet: string;
-  name: string;
-  version: string;
-  active: boolean;
-  /** The parent theme's folder, for a child theme. */
-  parent: string | null;
-  autoUpdate: boolean;
-}
-
-export interface SiteUser {
-  id: number;
-  login: string;
-  email: string;
-  displayName: string;
-  roles: string[];
-  registered: string;
-}
-
-export interface SiteInventory {
-  core: { version: string; dbVersion: number; locale: string; multisite: boolean };
-  php: { version: string };
-  database: { engine: string; version: string };
-  plugins: SitePlugin[];
-  themes: SiteTheme[];
-  /** Language packs WordPress says need an update: `{type, slug, language, version}`. */
-  translations: { type: string; slug: string; language: string; version: string }[];
-  users: SiteUser[];
-}
 
 /** A zip that the platform holds on its own disk, handed to the site for one operation. */
 export interface PackageFile {
@@ -63,28 +42,10 @@ export interface PackageFile {
   file: string;
 }
 
-export interface ExtensionChange {
-  slug: string;
-  /** Null when it was not installed before. */
-  versionBefore: string | null;
-  /** Null when it is gone afterwards. */
-  versionAfter: string | null;
-  active: boolean;
-}
-
-export interface NewSiteUser {
-  login: string;
-  email: string;
-  role?: string;
-  password?: string;
-  displayName?: string;
-}
-
-export interface PasswordReset {
-  userId: number;
-  login: string;
-  /** The new password, answered once (generated when none was given). */
-  password: string;
+export interface ExtensionInstallOptions {
+  activate: boolean;
+  /** Replace an installed copy (a downgrade, or a reinstall); refused otherwise. */
+  overwrite: boolean;
 }
 
 export interface LoginLink {
@@ -95,74 +56,41 @@ export interface LoginLink {
   expiresAt: number;
 }
 
-export interface SearchReplaceOptions {
-  search: string;
-  replace: string;
-  dryRun?: boolean;
-  tables?: string[];
-  skipTables?: string[];
-  skipColumns?: string[];
-  includeColumns?: string[];
-  allTables?: boolean;
-  allTablesWithPrefix?: boolean;
-  regex?: boolean;
-  regexFlags?: string;
-  regexDelimiter?: string;
-  regexLimit?: number;
-  precise?: boolean;
-  recurseObjects?: boolean;
-  reportChangedOnly?: boolean;
-}
-
-export interface SearchReplaceRow {
-  table: string;
-  column: string;
-  /** Rows changed in that column, or `skipped`. */
-  replacements: number | 'skipped';
-  type: 'SQL' | 'PHP' | 'skipped';
-}
-
-export interface SearchReplaceResult {
-  total: number;
-  report: SearchReplaceRow[];
-  warnings: string[];
-}
-
-export interface CoreDatabaseUpgrade {
-  dbVersionBefore: number;
-  dbVersionAfter: number;
-  wordpressVersion: string;
-}
-
 export interface SiteAgent {
-  inventory(): Promise<SiteInventory>;
+  inventory(): Promise<Inventory>;
 
-  listPlugins(): Promise<SitePlugin[]>;
-  installPlugin(pkg: PackageFile, options: { activate: boolean }): Promise<ExtensionChange>;
-  /** Replaces the plugin's files with the package's version, keeping it active if it was. */
-  updatePlugin(pkg: PackageFile): Promise<ExtensionChange>;
-  activatePlugin(slug: string): Promise<ExtensionChange>;
-  deactivatePlugin(slug: string): Promise<ExtensionChange>;
-  deletePlugin(slug: string): Promise<ExtensionChange>;
+  listPlugins(): Promise<PluginEntry[]>;
+  /** Installs the package (over an installed copy only with `overwrite`). */
+  installPlugin(pkg: PackageFile, options: ExtensionInstallOptions): Promise<PluginChange>;
+  /** WordPress's own update to the package's version, keeping the plugin active if it was. */
+  updatePlugin(pkg: PackageFile): Promise<PluginChange>;
+  activatePlugin(slug: string): Promise<PluginChange>;
+  deactivatePlugin(slug: string): Promise<PluginChange>;
+  /** An active plugin is refused unless `deactivate` (its deactivation hooks run first). */
+  deletePlugin(slug: string, options: { deactivate: boolean }): Promise<PluginChange>;
+  setPluginAutoUpdate(slug: string, enabled: boolean): Promise<PluginChange>;
 
-  listThemes(): Promise<SiteTheme[]>;
-  installTheme(pkg: PackageFile, options: { activate: boolean }): Promise<ExtensionChange>;
-  updateTheme(pkg: PackageFile): Promise<ExtensionChange>;
-  activateTheme(stylesheet: string): Promise<ExtensionChange>;
-  deleteTheme(stylesheet: string): Promise<ExtensionChange>;
+  listThemes(): Promise<ThemeEntry[]>;
+  installTheme(pkg: PackageFile, options: ExtensionInstallOptions): Promise<ThemeChange>;
+  updateTheme(pkg: PackageFile): Promise<ThemeChange>;
+  activateTheme(stylesheet: string): Promise<ThemeChange>;
+  /** The active theme (or the parent of an active child) is refused. */
+  deleteTheme(stylesheet: string): Promise<ThemeChange>;
+  setThemeAutoUpdate(stylesheet: string, enabled: boolean): Promise<ThemeChange>;
 
-  updateTranslations(): Promise<{ updated: string[]; failed: string[] }>;
+  updateTranslations(): Promise<TranslationsResult>;
   /** wp_upgrade(), after the install was switched to another release. */
-  upgradeDatabase(): Promise<CoreDatabaseUpgrade>;
+  upgradeDatabase(): Promise<DatabaseUpgrade>;
 
-  listUsers(): Promise<SiteUser[]>;
-  createUser(user: NewSiteUser): Promise<SiteUser>;
-  setUserRole(user: string, role: string): Promise<SiteUser>;
-  deleteUser(user: string, reassignTo?: string): Promise<{ id: number; login: string }>;
-  resetPassword(user: string, password?: string): Promise<PasswordReset>;
+  listUsers(): Promise<UserList>;
+  createUser(user: CreateUserInput): Promise<UserWithPassword>;
+  setUserRole(user: UserRef, role: string): Promise<RoleChange>;
+  deleteUser(user: UserRef, reassignTo?: UserRef): Promise<UserDeletion>;
+  /** A new password (`password`, or a generated one, answered once); ends the user's sessions. */
+  resetPassword(user: UserRef, password?: string): Promise<UserWithPassword>;
 
-  getOptions(names: string[]): Promise<Record<string, unknown>>;
-  setOptions(values: Record<string, unknown>): Promise<Record<string, unknown>>;
+  getOptions(names: string[]): Promise<OptionValues>;
+  setOptions(values: JsonObject): Promise<OptionsUpdate>;
 
   searchReplace(options: SearchReplaceOptions): Promise<SearchReplaceResult>;
   setMaintenance(enabled: boolean): Promise<boolean>;

@@ -1,24 +1,27 @@
 import { requireScope, type Actor, type Scope } from '../actor.js';
+import { SiteOperationError } from '../errors.js';
+import type { InventoryRecord } from '../inventory/inventory.repository.js';
+import type { Inventory } from '../inventory/inventory.types.js';
 import type { InstallRecord } from '../installs/installs.repository.js';
 import type { InstallsService } from '../installs/installs.service.js';
+import { nowIso } from '../shared/ids.js';
 import type { Store } from '../store.js';
-import { SiteOperationError } from '../errors.js';
 import type {
-  ExtensionChange,
-  ExtensionKind,
-  LoginLink,
-  NewSiteUser,
-  PackageFile,
-  PasswordReset,
+  CreateUserInput,
+  PluginChange,
+  PluginEntry,
+  RoleChange,
   SearchReplaceOptions,
   SearchReplaceResult,
-  SiteAgent,
-  SiteAgents,
-  SiteInventory,
-  SitePlugin,
-  SiteTheme,
-  SiteUser,
-} from './site-agent.js';
+  ThemeChange,
+  ThemeEntry,
+  TranslationsResult,
+  UserDeletion,
+  UserList,
+  UserRef,
+  UserWithPassword,
+} from './operations.types.js';
+import type { ExtensionKind, LoginLink, PackageFile, SiteAgent, SiteAgents } from './site-agent.js';
 
 /** Where a plugin or theme comes from, as a client names it: never a path on the server. */
 export type PackageRequest = { slug: string; version?: string } | { url: string };
@@ -33,31 +36,43 @@ export interface SiteOperationsDeps {
   installs: InstallsService;
   agents: SiteAgents;
   packages: PackageResolver;
-  /** Told after every change inside a site (the inventory is refreshed, cached pages dropped). */
-  changed?: (installId: string) => Promise<void>;
+  /** Told after every change inside a site: its cached pages are dropped on every server. */
+  pagesChanged: (installId: string) => Promise<void>;
 }
 
+type ExtensionChange = PluginChange | ThemeChange;
+
 /**
- * Operations inside one WordPress, for every dialect and the CLI: checks the actor may act on the
- * install, calls the site's agent, and records each change in the activity log with who did
- * what and the version before and after. A refusal is logged too, with WordPress's message.
+ * Operations inside one WordPress, for every dialect and the CLI: checks that the actor may act
+ * on the install, calls the site's agent, and records each change in the activity log with who
+ * did what and the version before and after; a refusal is logged too, with WordPress's message.
+ * After a change the install's stored inventory is refreshed and its cached pages dropped.
  */
 export class SiteOperationsService {
   constructor(private readonly deps: SiteOperationsDeps) {}
 
-  inventory(actor: Actor, installId: string): Promise<SiteInventory> {
-    return this.read(actor, installId, (agent) => agent.inventory());
+  /** Reads the inventory from the site now, stores it and answers it. */
+  async refreshInventory(actor: Actor, installId: string): Promise<Inventory> {
+    const { install, agent } = await this.site(actor, installId, 'read');
+    return this.refresh(install.id, agent);
   }
 
-  plugins(actor: Actor, installId: string): Promise<SitePlugin[]> {
+  /** The inventory stored at the last refresh (with the error of a later failed one), if any. */
+  async storedInventory(actor: Actor, installId: string): Promise<InventoryRecord | null> {
+    requireScope(actor, 'read');
+    const install = await this.deps.installs.find(this.deps.store.read, actor, installId);
+    return (await this.deps.store.read.inventory.find(install.id)) ?? null;
+  }
+
+  plugins(actor: Actor, installId: string): Promise<PluginEntry[]> {
     return this.read(actor, installId, (agent) => agent.listPlugins());
   }
 
-  themes(actor: Actor, installId: string): Promise<SiteTheme[]> {
+  themes(actor: Actor, installId: string): Promise<ThemeEntry[]> {
     return this.read(actor, installId, (agent) => agent.listThemes());
   }
 
-  users(actor: Actor, installId: string): Promise<SiteUser[]> {
+  users(actor: Actor, installId: string): Promise<UserList> {
     return this.read(actor, installId, (agent) => agent.listUsers());
   }
 
@@ -66,7 +81,7 @@ export class SiteOperationsService {
     installId: string,
     kind: ExtensionKind,
     request: PackageRequest,
-    options: { activate: boolean },
+    options: { activate: boolean; overwrite: boolean },
   ): Promise<ExtensionChange> {
     const work = async (agent: SiteAgent): Promise<ExtensionChange> => {
       const pkg = await this.deps.packages.resolve(kind, request);
@@ -74,10 +89,11 @@ export class SiteOperationsService {
         ? agent.installPlugin(pkg, options)
         : agent.installTheme(pkg, options);
     };
-    return this.change(actor, installId, `${kind}.install`, describe(request), work, extension);
+    const details = { ...describe(request), ...options };
+    return this.change(actor, installId, `${kind}.install`, details, work, extension);
   }
 
-  /** Updates to `version`, or to the newest the package sources know. */
+  /** WordPress's update to `version`, or to the newest version the package sources know. */
   updateExtension(
     actor: Actor,
     installId: string,
@@ -95,9 +111,10 @@ export class SiteOperationsService {
       const pkg = await this.deps.packages.resolve(kind, request);
       return kind === 'plugin' ? agent.updatePlugin(pkg) : agent.updateTheme(pkg);
     };
-    return this.change(actor, installId, `${kind}.update`, describe(request), work, extension);
+    return this.change(actor, installId, `${kind}.update`, request, work, extension);
   }
 
+  /** Activates a plugin or theme, or deactivates a plugin (a theme is replaced, not deactivated). */
   setExtensionActive(
     actor: Actor,
     installId: string,
@@ -120,57 +137,90 @@ export class SiteOperationsService {
     return this.change(actor, installId, action, { slug }, work, extension);
   }
 
+  setAutoUpdate(
+    actor: Actor,
+    installId: string,
+    kind: ExtensionKind,
+    slug: string,
+    enabled: boolean,
+  ): Promise<ExtensionChange> {
+    const work = (agent: SiteAgent): Promise<ExtensionChange> =>
+      kind === 'plugin'
+        ? agent.setPluginAutoUpdate(slug, enabled)
+        : agent.setThemeAutoUpdate(slug, enabled);
+    const action = `${kind}.auto_update`;
+    return this.change(actor, installId, action, { slug, enabled }, work, extension);
+  }
+
+  /** An active plugin is refused unless `deactivate`; the active theme always is. */
   deleteExtension(
     actor: Actor,
     installId: string,
     kind: ExtensionKind,
     slug: string,
+    options: { deactivate: boolean } = { deactivate: false },
   ): Promise<ExtensionChange> {
     const work = (agent: SiteAgent): Promise<ExtensionChange> =>
-      kind === 'plugin' ? agent.deletePlugin(slug) : agent.deleteTheme(slug);
-    return this.change(actor, installId, `${kind}.delete`, { slug }, work, extension, 'delete');
+      kind === 'plugin' ? agent.deletePlugin(slug, options) : agent.deleteTheme(slug);
+    const action = `${kind}.delete`;
+    return this.change(actor, installId, action, { slug }, work, extension, 'delete');
   }
 
-  updateTranslations(
-    actor: Actor,
-    installId: string,
-  ): Promise<{ updated: string[]; failed: string[] }> {
+  updateTranslations(actor: Actor, installId: string): Promise<TranslationsResult> {
     const work = (agent: SiteAgent) => agent.updateTranslations();
-    return this.change(actor, installId, 'translations.update', {}, work, (r) => ({ ...r }));
+    return this.change(actor, installId, 'translations.update', {}, work, (r) => ({
+      updated: r.updated.length,
+      failed: r.failed.length,
+    }));
   }
 
-  createUser(actor: Actor, installId: string, user: NewSiteUser): Promise<SiteUser> {
+  /** A generated password is answered once and never logged. */
+  createUser(actor: Actor, installId: string, user: CreateUserInput): Promise<UserWithPassword> {
     const request = { login: user.login, email: user.email, role: user.role ?? null };
     const work = (agent: SiteAgent) => agent.createUser(user);
-    return this.change(actor, installId, 'wp_user.create', request, work, siteUser);
+    return this.change(actor, installId, 'wp_user.create', request, work, (r) => ({
+      user_id: r.user.id,
+      roles: r.user.roles,
+    }));
   }
 
-  setUserRole(actor: Actor, installId: string, user: string, role: string): Promise<SiteUser> {
+  setUserRole(actor: Actor, installId: string, user: UserRef, role: string): Promise<RoleChange> {
     const work = (agent: SiteAgent) => agent.setUserRole(user, role);
-    return this.change(actor, installId, 'wp_user.role', { user, role }, work, siteUser);
+    return this.change(actor, installId, 'wp_user.role', { user, role }, work, (r) => ({
+      user_id: r.user.id,
+      roles_before: r.previousRoles,
+      roles_after: r.user.roles,
+    }));
   }
 
   deleteUser(
     actor: Actor,
     installId: string,
-    user: string,
-    reassignTo?: string,
-  ): Promise<{ id: number; login: string }> {
+    user: UserRef,
+    reassignTo?: UserRef,
+  ): Promise<UserDeletion> {
     const request = { user, reassign: reassignTo ?? null };
     const work = (agent: SiteAgent) => agent.deleteUser(user, reassignTo);
-    return this.change(actor, installId, 'wp_user.delete', request, work, siteUser, 'delete');
+    const details = (r: UserDeletion) => ({
+      user_id: r.deleted.id,
+      login: r.deleted.login,
+      reassigned_to: r.reassignedTo,
+    });
+    return this.change(actor, installId, 'wp_user.delete', request, work, details, 'delete');
   }
 
   /** The new password is answered once and never logged. */
   resetPassword(
     actor: Actor,
     installId: string,
-    user: string,
+    user: UserRef,
     password?: string,
-  ): Promise<PasswordReset> {
+  ): Promise<UserWithPassword> {
     const work = (agent: SiteAgent) => agent.resetPassword(user, password);
-    const details = (r: PasswordReset) => ({ user_id: r.userId, login: r.login });
-    return this.change(actor, installId, 'wp_user.reset_password', { user }, work, details);
+    return this.change(actor, installId, 'wp_user.reset_password', { user }, work, (r) => ({
+      user_id: r.user.id,
+      generated: r.password !== null,
+    }));
   }
 
   /** A dry run changes nothing and is a read. */
@@ -198,7 +248,7 @@ export class SiteOperationsService {
     const work = (agent: SiteAgent) =>
       agent.loginLink(userId === undefined ? { ttlSeconds: 300 } : { userId, ttlSeconds: 300 });
     const details = (link: LoginLink) => ({ user_id: link.userId, expires_at: link.expiresAt });
-    return this.change(actor, installId, 'site.login_link', {}, work, details);
+    return this.change(actor, installId, 'site.login_link', {}, work, details, 'write', false);
   }
 
   flushObjectCache(actor: Actor, installId: string): Promise<boolean> {
@@ -227,7 +277,7 @@ export class SiteOperationsService {
     return work(agent);
   }
 
-  /** Runs a change and logs it, or its refusal, in the activity log. */
+  /** Runs a change and logs it, or its refusal; then refreshes the inventory and drops pages. */
   private async change<T>(
     actor: Actor,
     installId: string,
@@ -237,6 +287,8 @@ export class SiteOperationsService {
     /** What the log keeps of the answer: versions before and after, never a secret. */
     details: (result: T) => Record<string, unknown>,
     scope: Scope = 'write',
+    /** False for what changes nothing WordPress shows (a login link). */
+    changesSite = true,
   ): Promise<T> {
     const { install, agent } = await this.site(actor, installId, scope);
     let result: T;
@@ -252,8 +304,28 @@ export class SiteOperationsService {
       throw err;
     }
     await this.log(actor, install.id, action, { ...request, ...details(result) });
-    await this.deps.changed?.(install.id);
+    if (changesSite) {
+      await this.deps.pagesChanged(install.id);
+      // The change is done and logged; a refresh that fails is recorded with the inventory.
+      await this.refresh(install.id, agent).catch(() => undefined);
+    }
     return result;
+  }
+
+  private async refresh(installId: string, agent: SiteAgent): Promise<Inventory> {
+    try {
+      const inventory = await agent.inventory();
+      await this.deps.store.transaction((r) =>
+        r.inventory.saveInventory(installId, inventory, nowIso()),
+      );
+      return inventory;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await this.deps.store.transaction((r) =>
+        r.inventory.saveFailure(installId, message, nowIso()),
+      );
+      throw err;
+    }
   }
 
   private async log(
@@ -288,12 +360,10 @@ function notInstalled(kind: ExtensionKind, slug: string): SiteOperationError {
 
 function extension(change: ExtensionChange): Record<string, unknown> {
   return {
+    name: change.name,
     version_before: change.versionBefore,
     version_after: change.versionAfter,
+    active_before: change.activeBefore,
     active: change.active,
   };
-}
-
-function siteUser(user: { id: number; login: string; roles?: string[] }): Record<string, unknown> {
-  return { user_id: user.id, login: user.login, ...(user.roles ? { roles: user.roles } : {}) };
 }

@@ -2,32 +2,12 @@
  * The agent's core operations (agent/wpfleet-agent/core.php): the database upgrade after a
  * release switch, and WordPress options by name.
  */
+import type {
+  DatabaseUpgrade,
+  OptionsUpdate,
+  OptionValues,
+} from '../../core/site-agent/operations.types.js';
 import { Reader, type AgentClient, type Json } from './client.js';
-
-export interface DatabaseUpgrade {
-  /** The install's `db_version` option before and after wp_upgrade(). */
-  dbVersionBefore: number;
-  dbVersionAfter: number;
-  /** False when the database was already at the release's version. */
-  upgraded: boolean;
-  wordpressVersion: string;
-}
-
-export interface OptionValues {
-  /** get_option() of each name that exists, as JSON (serialized values unserialized). */
-  values: Json;
-  /** Names with no option. */
-  missing: string[];
-}
-
-export interface OptionsUpdate {
-  /** get_option() of each name after the update. */
-  values: Json;
-  /** The values before, of the names that existed. */
-  previous: Json;
-  /** Names whose value changed (update_option() answers false for an unchanged value). */
-  changed: string[];
-}
 
 /** wp_upgrade(), as wp-admin/upgrade.php runs it, against the install's current release. */
 export async function upgradeDatabase(agent: AgentClient): Promise<DatabaseUpgrade> {

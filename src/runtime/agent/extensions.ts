@@ -5,83 +5,17 @@
  * (codes: `invalid`, `not_found`, `conflict`, `failed`). Packages are zips handed over with
  * withPackageInInstall() (runtime/sites/packages-handoff.ts): calls take the name it gives.
  */
+import type {
+  PluginEntry,
+  ThemeEntry,
+  PluginChange,
+  ThemeChange,
+  PluginRef,
+  InstallPackageOptions,
+  TranslationUpdate,
+  TranslationsResult,
+} from '../../core/site-agent/operations.types.js';
 import { Reader, type AgentClient, type Json } from './client.js';
-
-export interface PluginEntry {
-  /** `akismet/akismet.php`. */
-  file: string;
-  /** The folder, or the file name without `.php` for a single-file plugin. */
-  slug: string;
-  name: string;
-  version: string;
-  active: boolean;
-  networkActive: boolean;
-  /** Listed in WordPress's `auto_update_plugins` option. */
-  autoUpdate: boolean;
-}
-
-export interface ThemeEntry {
-  stylesheet: string;
-  name: string;
-  version: string;
-  active: boolean;
-  /** The parent theme's stylesheet, for a child theme. */
-  parent: string | null;
-  autoUpdate: boolean;
-}
-
-/** What a plugin operation changed. A version is null when the plugin was (or is) not installed. */
-export interface PluginChange {
-  file: string;
-  slug: string;
-  name: string;
-  versionBefore: string | null;
-  versionAfter: string | null;
-  activeBefore: boolean;
-  active: boolean;
-  networkActive: boolean;
-  autoUpdateBefore: boolean;
-  autoUpdate: boolean;
-  /** What WordPress said that did not stop the operation (a plugin's unexpected output). */
-  warnings: string[];
-}
-
-export interface ThemeChange {
-  stylesheet: string;
-  name: string;
-  versionBefore: string | null;
-  versionAfter: string | null;
-  activeBefore: boolean;
-  active: boolean;
-  parent: string | null;
-  autoUpdateBefore: boolean;
-  autoUpdate: boolean;
-  warnings: string[];
-}
-
-/** A plugin named by its file (`akismet/akismet.php`) or its slug (`akismet`). */
-export type PluginRef = { file: string } | { slug: string };
-
-export interface InstallPackageOptions {
-  /** The name withPackageInInstall() gave the zip. */
-  package: string;
-  /** Activate after installing (default false). */
-  activate?: boolean;
-  /** Replace an installed plugin or theme of the same folder (default false: `conflict`). */
-  overwrite?: boolean;
-}
-
-export interface TranslationUpdate {
-  type: string;
-  slug: string;
-  language: string;
-  version: string;
-}
-
-export interface TranslationsResult {
-  updated: TranslationUpdate[];
-  failed: (TranslationUpdate & { message: string })[];
-}
 
 export async function listPlugins(agent: AgentClient): Promise<PluginEntry[]> {
   const r = new Reader(await agent.call('GET', 'plugins'));

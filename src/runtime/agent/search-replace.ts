@@ -2,55 +2,12 @@
  * The agent's search-replace (`POST /wpfleet/v1/search-replace`): WP-CLI's `wp search-replace`,
  * run in the install's own PHP. Semantics in docs/operations-search-replace.md.
  */
+import type {
+  SearchReplaceOptions,
+  SearchReplaceReportRow,
+  SearchReplaceResult,
+} from '../../core/site-agent/operations.types.js';
 import { AgentError, Reader, type AgentClient, type Json } from './client.js';
-
-export interface SearchReplaceOptions {
-  /** Not empty. A PCRE pattern without delimiters when `regex` is set. */
-  search: string;
-  /** May be empty. With `regex`, `$1`/`\1` refer to groups. */
-  replace: string;
-  /** Count what would change; write nothing. */
-  dryRun?: boolean;
-  /** Narrow the tables to these names (`*` and `?` wildcards); none matching is an error. */
-  tables?: string[];
-  /** Leave these tables out (`*` and `?` wildcards). */
-  skipTables?: string[];
-  /** `column` or `table.column`. */
-  skipColumns?: string[];
-  /** Only these columns: `column` or `table.column`. */
-  includeColumns?: string[];
-  /** Every table of the database, registered or not, with any prefix. */
-  allTables?: boolean;
-  /** Every table whose name starts with the site's table prefix. */
-  allTablesWithPrefix?: boolean;
-  regex?: boolean;
-  /** PCRE modifiers such as `i`. Given without `regex`, they only force PHP mode (as WP-CLI). */
-  regexFlags?: string;
-  /** Default `chr(1)`. */
-  regexDelimiter?: string;
-  /** Replacements per string, a positive integer or -1 (no limit, the default). */
-  regexLimit?: number;
-  /** PHP for every column, never SQL REPLACE(). */
-  precise?: boolean;
-  /** Replace inside stdClass objects of serialized values; default true. */
-  recurseObjects?: boolean;
-  /** Leave out of the report the columns with no change and the skipped tables. */
-  reportChangedOnly?: boolean;
-}
-
-export type SearchReplaceReportRow =
-  | { table: string; column: string; replacements: number; type: 'SQL' | 'PHP' }
-  /** A view, or a table without a primary key: WP-CLI's report shows them so. */
-  | { table: string; column: ''; replacements: 'skipped' | 'skipped (view)'; type: '' };
-
-export interface SearchReplaceResult {
-  /** Rows changed (on a dry run: that would change), summed over columns. */
-  total: number;
-  /** One row per column searched, in table order. */
-  report: SearchReplaceReportRow[];
-  /** WP-CLI's warnings: objects of other classes left as they were, failed updates, PCRE errors. */
-  warnings: string[];
-}
 
 /**
  * Runs a search-replace in the install. A bad request (empty search, an invalid regex, `tables`

@@ -6,46 +6,15 @@
  * that username already exists!"), with nothing changed.
  */
 import type { WordPressUser } from '../../core/inventory/inventory.types.js';
+import type {
+  CreateUserInput,
+  RoleChange,
+  UserDeletion,
+  UserList,
+  UserRef,
+  UserWithPassword,
+} from '../../core/site-agent/operations.types.js';
 import { Reader, type AgentClient, type Json } from './client.js';
-
-/** A user id, or a login (else an e-mail). */
-export type UserRef = number | string;
-
-export interface UserList {
-  /** The site's users by id, at most `limit` of them. */
-  users: WordPressUser[];
-  total: number;
-  limit: number;
-}
-
-export interface CreateUserInput {
-  login: string;
-  email: string;
-  /** Default: the site's `default_role` option. */
-  role?: string;
-  /** Default: 24 characters from wp_generate_password(), answered once. */
-  password?: string;
-  displayName?: string;
-  /** wp_new_user_notification() to the user and the admin; default false. */
-  sendEmail?: boolean;
-}
-
-export interface UserWithPassword {
-  user: WordPressUser;
-  /** Only when the agent generated it; never stored by the agent in clear. */
-  password: string | null;
-}
-
-export interface RoleChange {
-  user: WordPressUser;
-  previousRoles: string[];
-}
-
-export interface UserDeletion {
-  deleted: WordPressUser;
-  /** The user who got the deleted user's posts and links; null when WordPress deleted them. */
-  reassignedTo: number | null;
-}
 
 export function readUser(u: Reader): WordPressUser {
   return {
