@@ -8,6 +8,7 @@ import { ActivityRepository } from './activity/activity.repository.js';
 import { BackupsRepository } from './backups/backups.repository.js';
 import { CredentialsRepository } from './credentials/credentials.repository.js';
 import { DomainsRepository } from './domains/domains.repository.js';
+import { InstallSettingsRepository } from './installs/install-settings.repository.js';
 import { InstallsRepository } from './installs/installs.repository.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { SitesRepository } from './sites/sites.repository.js';
@@ -22,6 +23,7 @@ export class Repositories {
   readonly credentials: CredentialsRepository;
   readonly domains: DomainsRepository;
   readonly installs: InstallsRepository;
+  readonly installSettings: InstallSettingsRepository;
   readonly jobs: JobsRepository;
   readonly sites: SitesRepository;
   readonly sshKeys: SshKeysRepository;
@@ -34,6 +36,7 @@ export class Repositories {
     this.credentials = new CredentialsRepository(db);
     this.domains = new DomainsRepository(db);
     this.installs = new InstallsRepository(db);
+    this.installSettings = new InstallSettingsRepository(db);
     this.jobs = new JobsRepository(db);
     this.sites = new SitesRepository(db);
     this.sshKeys = new SshKeysRepository(db);

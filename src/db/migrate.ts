@@ -5,6 +5,7 @@ import * as runtime from './migrations/002-runtime.js';
 import * as backups from './migrations/003-backups.js';
 import * as interruptions from './migrations/004-interruptions.js';
 import * as pagePurges from './migrations/005-page-purges.js';
+import * as installSettings from './migrations/007-install-settings.js';
 import type { DB } from './schema.js';
 
 /** Migrations are listed here in order; each receives the engine for the few types that differ. */
@@ -14,6 +15,7 @@ const MIGRATIONS = {
   '003-backups': backups,
   '004-interruptions': interruptions,
   '005-page-purges': pagePurges,
+  '007-install-settings': installSettings,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -18,6 +18,7 @@ const ALL_TABLES: Record<keyof DB, true> = {
   ssh_keys: true,
   jobs: true,
   activity: true,
+  install_settings: true,
 };
 
 export const TABLES = Object.keys(ALL_TABLES) as (keyof DB)[];
