@@ -309,7 +309,7 @@ echo json_encode(array('id' => is_wp_error($id) ? $id->get_error_message() : $id
     for (const p of ['/wp-admin/', '/wp-admin/options-general.php', '/login', '/admin']) {
       const res = await site.get(p);
       expect(`${res.status} ${p}`).toBe(`404 ${p}`);
-      expect(String(res.headers.location ?? '')).not.toContain('hidden-door');
+      expect(res.headers.location ?? '').not.toContain('hidden-door');
       expect(res.body).not.toContain('hidden-door');
     }
 
