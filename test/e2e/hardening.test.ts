@@ -371,6 +371,8 @@ echo json_encode(array('id' => is_wp_error($id) ? $id->get_error_message() : $id
     const changedFile = path.join(site.releaseDir, 'wp-links-opml.php');
     const missingFile = path.join(site.releaseDir, 'readme.html');
     const extraFile = path.join(site.releaseDir, 'wp-includes', 'wpfleet-extra.php');
+    // Files of their own, not hard links into another tree.
+    expect([changedFile, missingFile].map((f) => fs.statSync(f).nlink)).toEqual([1, 1]);
     const original = fs.readFileSync(changedFile);
     const readme = fs.readFileSync(missingFile);
     try {
