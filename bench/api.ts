@@ -7,7 +7,7 @@
  *
  *   npm run bench:api   (BENCH_SECONDS=5, BENCH_CONNECTIONS=8, BENCH_ENGINES=sqlite,postgres by default)
  */
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/composition.js';
 import { SCOPES } from '../src/core/actor.js';
 import { NOT_PROVISIONED } from '../src/core/installs/installs.types.js';
 import { newId, nowIso } from '../src/core/shared/ids.js';

@@ -3,19 +3,23 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type ConnectionError, type FastifyInstance } from 'fastify';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { Edge } from '../edge/edge.js';
-import type { App } from '../app.js';
+import type { App } from '../composition.js';
 import { validatorCompiler } from './shared/validation.js';
 import { wpEngineApi } from './wpengine/plugin.js';
 import { swaggerOptions } from './wpengine/swagger.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
+/** Takes the requests it serves and hands the others on with `next`. */
+export interface Front {
+  route(req: http.IncomingMessage, res: http.ServerResponse, next: () => void): void;
+}
+
 export interface ServerOptions {
   /** false for tests and benchmarks; otherwise pino at the configured level. */
   logger?: boolean;
-  /** The front for installs: requests for an install's host go to it, the rest to the APIs. */
-  edge?: Edge;
+  /** The front for installs (the edge): requests for an install's host go to it, the rest to the APIs. */
+  edge?: Front;
 }
 
 /**

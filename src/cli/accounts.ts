@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApp } from '../app.js';
+import { createApp } from '../composition.js';
 import { SCOPES, type Scope } from '../core/actor.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createApp, type App } from '../app.js';
+import { createApp, createHosting, type App } from '../composition.js';
 import type { BackupRow } from '../core/backups/backups.repository.js';
 import { backupManagerFor, type BackupManager } from '../runtime/backups/backups.js';
-import { createHosting } from '../runtime/hosting.js';
 import { releaseProvider } from '../runtime/release-provider.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';

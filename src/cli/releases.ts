@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApp } from '../app.js';
+import { createApp } from '../composition.js';
 import { RELEASE_SOURCES, type ReleaseSourceName } from '../config.js';
 import { addRelease, releaseStore, type Release } from '../runtime/releases/index.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { createApp } from '../app.js';
-import { createHosting } from '../runtime/hosting.js';
+import { createApp, createHosting } from '../composition.js';
 import { releaseProvider } from '../runtime/release-provider.js';
 import { buildServer } from '../api/server.js';
 import { bootstrapOwner, type FirstStart } from '../core/bootstrap.js';

@@ -35,3 +35,15 @@ export function canSeeInstall(actor: Actor, installId: string): boolean {
 export function requireScope(actor: Actor, scope: Scope): void {
   if (!actor.scopes.has(scope)) throw new ForbiddenError();
 }
+
+/** The platform's operator (the CLI), acting on one account's install: every scope, logged as `cli`. */
+export function operatorActor(accountId: string): Actor {
+  return {
+    accountId,
+    userId: 'operator',
+    label: 'cli',
+    scopes: new Set(SCOPES),
+    roles: 'owner',
+    installIds: null,
+  };
+}

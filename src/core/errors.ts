@@ -65,3 +65,19 @@ export class RateLimitedError extends DomainError {
 export class UnavailableError extends DomainError {
   readonly kind = 'unavailable';
 }
+
+/**
+ * WordPress refused an operation inside a site: `code` and `message` are WordPress's own
+ * (`folder_exists`, "Destination folder already exists."), and the site is as it was. `reason`
+ * says which kind of refusal it is, for the dialects' status codes.
+ */
+export class SiteOperationError extends DomainError {
+  readonly kind = 'site_operation';
+  constructor(
+    readonly reason: 'not_found' | 'invalid' | 'conflict' | 'failed',
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

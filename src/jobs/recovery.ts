@@ -1,5 +1,5 @@
 import type { Store } from '../core/store.js';
-import { lastRecordedStep } from './steps.js';
+import { lastRecordedStep } from '../core/jobs/steps.js';
 
 export interface RecoveryOptions {
   /** Interruptions in a row at one step after which the job is given up. */

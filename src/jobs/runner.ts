@@ -1,29 +1,19 @@
 import type { Logger } from 'pino';
 import type { JobRow } from '../core/jobs/jobs.repository.js';
-import type { Repositories, Store } from '../core/store.js';
+import { FinalJobError, type RunnableJob } from '../core/jobs/job-contract.js';
+import type { Store } from '../core/store.js';
 import { requeueInterrupted } from './recovery.js';
-import { JobSteps } from './steps.js';
+import { JobSteps } from '../core/jobs/steps.js';
 
 /** Runs one attempt of a job; `steps` holds what earlier attempts recorded. */
 export type JobHandler = (job: JobRow, steps: JobSteps) => Promise<Record<string, unknown>>;
 
-/** A job type whose target must be left in a final state when the job is given up. */
-export interface JobType {
-  run: JobHandler;
-  /**
-   * Called instead of another run when restarts kept interrupting the job at the same step (it
-   * most likely kills the process there), to clean up what it leaves outside the store.
-   */
-  abandon?(job: JobRow, steps: JobSteps, reason: string): Promise<void>;
-  /**
-   * Called inside the transaction that fails the job for good (last attempt, `FinalJobError`,
-   * or abandoned), so that the target says it failed, and why, exactly when the job does.
-   */
-  givenUp?(r: Repositories, job: JobRow, error: string): Promise<void>;
-}
-
-/** A failure that another attempt cannot help (the handler already cleaned up): not retried. */
-export class FinalJobError extends Error {}
+/**
+ * A job type whose target must be left in a final state when the job is given up. The runner
+ * knows job types only by name: their payloads and the complete list are core's
+ * (src/core/jobs/job-contract.ts, runnableJobs).
+ */
+export type JobType = RunnableJob;
 
 export interface RunnerOptions {
   /** Jobs run at once (each on a different install). */

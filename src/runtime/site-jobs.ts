@@ -1,4 +1,4 @@
-import type { JobHandler } from '../jobs/runner.js';
+import type { JobDefinitions } from '../core/jobs/job-contract.js';
 import type { Store } from '../core/store.js';
 import type { EdgeAddress, Provisioner } from './provision/provisioner.js';
 
@@ -16,34 +16,36 @@ export function siteJobHandlers({
   provisioner,
   address,
   pagesChanged,
-}: SiteJobDeps): Record<string, JobHandler> {
+}: SiteJobDeps): Pick<JobDefinitions, 'install.urls' | 'cache.purge'> {
   return {
     // Points WordPress's home and siteurl at the install's primary domain (or its cname).
-    'install.urls': async (job) => {
-      const install = await store.read.installs.findAny(job.target_id);
-      if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
-        return { skipped: 'install not running' };
-      }
-      const primary =
-        (await store.read.domains.findPrimary(install.id))?.name ?? provisioner.cname(install);
-      const url = address.origin(primary);
-      const urls = await provisioner.agentFor(install).setUrls(url, url);
-      await pagesChanged(install.id);
-      return { ...urls };
+    'install.urls': {
+      run: async (job) => {
+        const install = await store.read.installs.findAny(job.target_id);
+        if (install === undefined || install.deleted_at !== null || install.wp_version === null) {
+          return { skipped: 'install not running' };
+        }
+        const primary = await provisioner.primaryHost(install);
+        const url = address.origin(primary);
+        const urls = await provisioner.agentFor(install).setUrls(url, url);
+        await pagesChanged(install.id);
+        return { ...urls };
+      },
     },
     // No CDN yet: `cdn` purges what there is, the page cache and the object cache.
     // Pages were purged when the purge was requested (CacheService.purge), on every server;
     // what is left is WordPress's object cache.
-    'cache.purge': async (job) => {
-      const type = (JSON.parse(job.payload) as { type?: string }).type ?? 'page';
-      let objectCache = false;
-      if (type !== 'page') {
-        const install = await store.read.installs.findAny(job.target_id);
-        if (install !== undefined && install.wp_version !== null) {
-          objectCache = await provisioner.agentFor(install).flushObjectCache();
+    'cache.purge': {
+      run: async (job, { type }) => {
+        let objectCache = false;
+        if (type !== 'page') {
+          const install = await store.read.installs.findAny(job.target_id);
+          if (install !== undefined && install.wp_version !== null) {
+            objectCache = await provisioner.agentFor(install).flushObjectCache();
+          }
         }
-      }
-      return { type, pages_purged: type !== 'object', object_cache_flushed: objectCache };
+        return { type, pages_purged: type !== 'object', object_cache_flushed: objectCache };
+      },
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runnable } from '../../src/core/jobs/job-contract.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { domainCheckHandler } from '../../src/runtime/domain-check/handler.js';
 import { ENGINES } from '../helpers/engines.js';
@@ -123,14 +124,17 @@ describe.each(ENGINES)('domain check_status reports on %s', (engine) => {
     const runner = new JobRunner(
       h.app.store,
       {
-        'domain.check_status': domainCheckHandler(
-          h.app.store,
-          {
-            publicAddresses: ['127.0.0.1', '192.0.2.10'],
-            dnsServers: [dns.address],
-            baseDomain: h.app.config.baseDomain,
-          },
-          { httpPort: wp.port, httpsPort: wp.port, timeoutMs: 2000 },
+        'domain.check_status': runnable(
+          'domain.check_status',
+          domainCheckHandler(
+            h.app.store,
+            {
+              publicAddresses: ['127.0.0.1', '192.0.2.10'],
+              dnsServers: [dns.address],
+              baseDomain: h.app.config.baseDomain,
+            },
+            { httpPort: wp.port, httpsPort: wp.port, timeoutMs: 2000 },
+          ),
         ),
       },
       { concurrency: 2, pollMs: 20, maxAttempts: 1 },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createApp } from '../../src/composition.js';
 import { ENGINES, testStore, type TestStore } from '../helpers/engines.js';
 import { basicAuth } from '../helpers/harness.js';
 import { cliJson, ensureBuilt, startServe, type ServeProcess } from '../helpers/cli.js';

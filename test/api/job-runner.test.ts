@@ -1,21 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/composition.js';
 import { SCOPES, type Actor } from '../../src/core/actor.js';
-import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
+import { FinalJobError, runnable } from '../../src/core/jobs/job-contract.js';
+import type { JobRow, NewJob } from '../../src/core/jobs/jobs.repository.js';
 import { openDatabase } from '../../src/db/database.js';
 import { failStrandedInstalls } from '../../src/db/migrations/004-interruptions.js';
 import { requeueInterrupted } from '../../src/jobs/recovery.js';
 import {
-  FinalJobError,
   JobRunner,
   type JobHandler,
   type JobType,
   type RunnerOptions,
 } from '../../src/jobs/runner.js';
-import { JobSteps, type StepData } from '../../src/jobs/steps.js';
+import { JobSteps, type StepData } from '../../src/core/jobs/steps.js';
 import { installJobTypes } from '../../src/runtime/provision/install-jobs.js';
 import { ENGINES, testStore, type TestStore } from '../helpers/engines.js';
 import { waitFor } from '../helpers/site.js';
+
+/** The type and payload of one of the contract's jobs. */
+type JobSpec = NewJob extends infer J
+  ? J extends NewJob
+    ? Pick<J, 'type' | 'payload'>
+    : never
+  : never;
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const ATTEMPTS = 3;
@@ -61,9 +68,10 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
     await store.dispose();
   });
 
-  const enqueue = (type: string, installId: string | null = null): Promise<JobRow> =>
+  /** A job of the contract's, run here by a test handler in place of the real one. */
+  const enqueue = (job: JobSpec, installId: string | null = null): Promise<JobRow> =>
     app.store.transaction((r) =>
-      r.jobs.enqueue({ accountId, installId, type, targetId: `target-${type}` }),
+      r.jobs.enqueue({ ...job, accountId, installId, targetId: `target-${job.type}` }),
     );
 
   const jobOf = async (id: string): Promise<JobRow> => {
@@ -123,11 +131,16 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
   }
 
   /** The install job types with a provisioning that `provision` stands in for. */
-  const installTypes = (provision: () => Promise<Record<string, unknown>>) =>
-    installJobTypes(
+  const installTypes = (provision: () => Promise<Record<string, unknown>>) => {
+    const types = installJobTypes(
       { provision, remove: () => Promise.resolve({ removed: true }) },
       app.services.installs,
     );
+    return {
+      'install.provision': runnable('install.provision', types['install.provision']),
+      'install.delete': runnable('install.delete', types['install.delete']),
+    };
+  };
 
   async function activity(installId: string): Promise<string[]> {
     const rows = await app.store.read.activity.listForAccount(accountId, 1000);
@@ -138,12 +151,12 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
   }
 
   it('gives the steps an interrupted attempt recorded to the next attempt', async () => {
-    const job = await enqueue('test.resume');
+    const job = await enqueue({ type: 'install.urls', payload: {} });
     await interrupt(job.id, { 'test.first': { chose: 'blue' } });
     const seen: unknown[] = [];
     const done = await runUntilDone(
       {
-        'test.resume': async (_job, steps) => {
+        'install.urls': async (_job, steps) => {
           seen.push(steps.get('test.first'), steps.has('test.second'));
           await steps.record('test.second');
           return { finished: true };
@@ -161,7 +174,7 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
   });
 
   it('counts interruptions in a row at the same step, and starts over when the job gets further', async () => {
-    const job = await enqueue('test.counted');
+    const job = await enqueue({ type: 'backup.create', payload: {} });
     for (let i = 1; i <= INTERRUPTIONS - 1; i += 1) {
       await interrupt(job.id, i === 1 ? { 'test.a': {} } : {});
       const row = await jobOf(job.id);
@@ -179,12 +192,12 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
   });
 
   it('runs a job interrupted more times than it has attempts, and still counts its own failures', async () => {
-    const job = await enqueue('test.flaky');
+    const job = await enqueue({ type: 'cache.purge', payload: { type: 'page' } });
     for (let i = 0; i < INTERRUPTIONS - 1; i += 1) await interrupt(job.id, { 'test.half': {} });
     let runs = 0;
     const done = await runUntilDone(
       {
-        'test.flaky': () => {
+        'cache.purge': () => {
           runs += 1;
           return runs < ATTEMPTS
             ? Promise.reject(new Error(`failure ${runs}`))
@@ -211,7 +224,6 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
       return Promise.resolve({});
     });
     const provision = types['install.provision'];
-    if (provision === undefined) throw new Error('no install.provision job type');
     const done = await runUntilDone(
       {
         'install.provision': {
@@ -240,7 +252,7 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
     for (let i = 0; i < INTERRUPTIONS; i += 1) await interrupt(job.id);
     const types = installTypes(() => Promise.resolve({}));
     const provision = types['install.provision'];
-    if (provision?.givenUp === undefined) throw new Error('no install.provision givenUp hook');
+    if (provision.givenUp === undefined) throw new Error('no install.provision givenUp hook');
     const markFailed = provision.givenUp.bind(provision);
     let calls = 0;
     const broken = runner({
@@ -330,11 +342,11 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
   });
 
   it('does not retry a job that failed with a final error', async () => {
-    const job = await enqueue('test.final');
+    const job = await enqueue({ type: 'domain.check_status', payload: { name: 'example.com' } });
     let runs = 0;
     const done = await runUntilDone(
       {
-        'test.final': () => {
+        'domain.check_status': () => {
           runs += 1;
           return Promise.reject(new FinalJobError('rolled back; retrying cannot help'));
         },
@@ -348,14 +360,14 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
 
   it('runs the jobs of one install in order: a later job waits for one waiting out a backoff', async () => {
     const { installId, job } = await newInstall();
-    const later = await enqueue('test.later', installId);
+    const later = await enqueue({ type: 'backup.restore', payload: { backup_id: 'b' } }, installId);
     const now = new Date().toISOString();
     const inAMinute = new Date(Date.now() + 60_000).toISOString();
     await app.store.transaction(async (r) => {
       await r.jobs.claim(job.id, now);
       await r.jobs.fail(job.id, 'retry later', inAMinute, now);
     });
-    const types = ['install.provision', 'test.later'];
+    const types = ['install.provision', 'backup.restore'];
     const due = await app.store.read.jobs.nextDue(now, types);
     expect(due?.install_id).not.toBe(installId);
     const afterBackoff = await app.store.read.jobs.nextDue(inAMinute, types);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/composition.js';
 import { ValidationError } from '../../src/core/errors.js';
 import { newId, nowIso } from '../../src/core/shared/ids.js';
 import { ENGINES, testStore, type TestStore } from '../helpers/engines.js';

@@ -9,7 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { siteRequest, waitFor } from '../helpers/site.js';
 import { insertPostsScript, writeWpScript, type WpScript } from '../helpers/wp-script.js';
-import { dumpMysqlHere, loadMysql, mysqlTarget } from '../../src/runtime/backups/database.js';
+import { dumpMysqlHere, loadMysql } from '../../src/runtime/backups/database.js';
 import { databaseNameFor, MysqlAdmin } from '../../src/runtime/databases/mysql-admin.js';
 
 /**
@@ -241,7 +241,7 @@ describe('a MariaDB dump', () => {
   const suffix = randomBytes(4).toString('hex');
   const origin = { name: `wpf_dump_${suffix}`, user: `wpf_dump_${suffix}`, password: 'dump-pw-1' };
   const copy = { name: `wpf_copy_${suffix}`, user: `wpf_copy_${suffix}`, password: 'dump-pw-2' };
-  const targetOf = (db: typeof origin) => mysqlTarget(MARIADB_URL, db);
+  const targetOf = (db: typeof origin) => new MysqlAdmin(MARIADB_URL).targetFor(db);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wpfleet-dump-'));
 
   async function withDb<T>(db: typeof origin, run: (c: Connection) => Promise<T>): Promise<T> {

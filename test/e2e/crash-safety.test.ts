@@ -3,7 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createApp } from '../../src/composition.js';
 import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
 import { databaseNameFor, MysqlAdmin } from '../../src/runtime/databases/mysql-admin.js';
 import { runCli } from '../helpers/cli.js';

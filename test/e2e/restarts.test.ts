@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createApp } from '../../src/composition.js';
 import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
 import { startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { siteRequest, waitFor } from '../helpers/site.js';

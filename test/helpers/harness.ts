@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/composition.js';
 import { buildServer } from '../../src/api/server.js';
 import { SCOPES, type Scope } from '../../src/core/actor.js';
 import { testStore, type TestEngine, type TestStore } from './engines.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { BackupRow } from '../../src/core/backups/backups.repository.js';
 import { backupManagerFor } from '../../src/runtime/backups/backups.js';
-import { AGENT_FILE } from '../../src/runtime/hosting.js';
+import { AGENT_FILE } from '../../src/runtime/agent/agent-file.js';
 import {
   backupNotice,
   formatDuration,
@@ -250,7 +250,6 @@ describe('backup notifications from the store', () => {
         get: () => Promise.reject(new Error('this test serves no sites')),
       },
       dataDir: config.dataDir,
-      baseDomain: config.baseDomain,
       agentFile: AGENT_FILE,
       mysql: null,
       templatePhpVersion: config.defaultPhpVersion,

@@ -76,7 +76,6 @@ function provisioner(
       get: () => Promise.reject(new Error('no edge in this test')),
     },
     dataDir,
-    baseDomain: 'localhost',
     agentFile,
     mysql,
     templatePhpVersion: '8.3',

@@ -14,6 +14,11 @@ export class AccountsRepository {
     return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Every account, oldest first: for the operator, who acts for the platform. */
+  listAll(): Promise<AccountRow[]> {
+    return this.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
   /** The first account made, which is the operator's own. */
   findFirst(): Promise<AccountRow | undefined> {
     return this.db

@@ -97,6 +97,11 @@ export class AccountsService {
     return this.store.read.accounts.count();
   }
 
+  /** Every account, for the operator (the CLI). */
+  listForOperator(): Promise<AccountRow[]> {
+    return this.store.read.accounts.listAll();
+  }
+
   /** The operator's own account (the first one made), used when a command names none. */
   async first(): Promise<AccountRow> {
     const account = await this.store.read.accounts.findFirst();

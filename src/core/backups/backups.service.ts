@@ -60,6 +60,7 @@ export class BackupsService {
         accountId: actor.accountId,
         installId: install.id,
         type: 'backup.create',
+        payload: {},
         targetId: backup.id,
         idempotencyKey: `backup.create:${backup.id}`,
       });

@@ -292,6 +292,7 @@ export class DomainsService {
       accountId: install.account_id,
       installId: install.id,
       type: 'install.urls',
+      payload: {},
       targetId: install.id,
     });
   }

@@ -38,6 +38,13 @@ export class InstallsService {
     return `${name}.${this.options.baseDomain}`;
   }
 
+  /** The host an install answers at: its primary domain, else its cname. The one place for this. */
+  async primaryHost(install: Pick<InstallRow, 'id' | 'name'>): Promise<string> {
+    return (
+      (await this.store.read.domains.findPrimary(install.id))?.name ?? this.cnameOf(install.name)
+    );
+  }
+
   async list(
     actor: Actor,
     accountId: string | undefined,
@@ -119,6 +126,7 @@ export class InstallsService {
         accountId: actor.accountId,
         installId: install.id,
         type: 'install.provision',
+        payload: {},
         targetId: install.id,
         idempotencyKey: `install.provision:${install.id}`,
       });
@@ -173,6 +181,7 @@ export class InstallsService {
       accountId: actor.accountId,
       installId: install.id,
       type: 'install.delete',
+      payload: {},
       targetId: install.id,
       idempotencyKey: `install.delete:${install.id}`,
     });
@@ -288,6 +297,7 @@ export class InstallsService {
       accountId: install.account_id,
       installId: install.id,
       type: 'install.provision',
+      payload: {},
       targetId: install.id,
     });
     await r.activity.record(actor, {

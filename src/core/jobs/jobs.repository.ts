@@ -1,17 +1,21 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB, JobsTable } from '../../db/schema.js';
 import { newId, nowIso } from '../shared/ids.js';
+import type { JobName, JobPayload } from './job-contract.js';
 
 export type JobRow = Selectable<JobsTable>;
 
-export interface NewJob {
-  accountId: string;
-  installId: string | null;
-  type: string;
-  targetId: string;
-  payload?: Record<string, unknown>;
-  idempotencyKey?: string;
-}
+/** A job to queue: one of the contract's names with that name's payload. */
+export type NewJob = {
+  [N in JobName]: {
+    accountId: string;
+    installId: string | null;
+    type: N;
+    targetId: string;
+    payload: JobPayload<N>;
+    idempotencyKey?: string;
+  };
+}[JobName];
 
 /**
  * The durable queue. A job is written in the same transaction as the change that asked for it;
@@ -31,7 +35,7 @@ export class JobsRepository {
       idempotency_key: job.idempotencyKey ?? null,
       state: 'queued',
       progress: 0,
-      payload: JSON.stringify(job.payload ?? {}),
+      payload: JSON.stringify(job.payload),
       result: null,
       attempts: 0,
       created_at: now,

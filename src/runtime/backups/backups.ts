@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { installMysql, MysqlAdmin } from '../databases/mysql-admin.js';
 import type { Config } from '../../config.js';
 import type { BackupRow } from '../../core/backups/backups.repository.js';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { JobRow } from '../../core/jobs/jobs.repository.js';
 import { newId, nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
-import { FinalJobError, type JobType } from '../../jobs/runner.js';
-import { JobSteps } from '../../jobs/steps.js';
+import { FinalJobError, type JobDefinitions } from '../../core/jobs/job-contract.js';
+import { JobSteps } from '../../core/jobs/steps.js';
 import type { PhpRuntime } from '../php/types.js';
 import type { Provisioner } from '../provision/provisioner.js';
 import { diskUsage, siteLayout } from '../sites/site-files.js';
@@ -17,7 +18,6 @@ import {
   dumpMysql,
   loadMysql,
   mysqlSize,
-  mysqlTarget,
   type MysqlTarget,
   type SiteUrls,
 } from './database.js';
@@ -39,7 +39,8 @@ export interface BackupManagerDeps {
   provisioner: Provisioner;
   dataDir: string;
   /** The admin URL of `WPFLEET_WP_DATABASE_URL`, whose host installs' databases live on. */
-  mysqlAdminUrl: string | null;
+  /** The MySQL server of installs that have their own database; null when none do. */
+  mysql: MysqlAdmin | null;
   /** Days backups are kept when the account sets none. */
   retentionDays: number;
   /** Bytes a backup must leave free on the disk it is written to. */
@@ -81,11 +82,6 @@ function isRunning(install: InstallRow | undefined): install is RunningInstall {
     install.wp_version !== null &&
     install.table_prefix !== null
   );
-}
-
-/** The backup a `backup.restore` job restores. */
-function restoredBackupId(job: JobRow): string {
-  return (JSON.parse(job.payload) as { backup_id?: string }).backup_id ?? '';
 }
 
 /** The safety backup a restore recorded in an earlier attempt, if any. */
@@ -289,9 +285,13 @@ export class BackupManager {
   }
 
   /** The `backup.restore` job: target_id is the install, the payload names the backup. */
-  async restoreJob(job: JobRow, steps?: JobSteps): Promise<Record<string, unknown>> {
+  async restoreJob(
+    job: JobRow,
+    backupId: string,
+    steps?: JobSteps,
+  ): Promise<Record<string, unknown>> {
     try {
-      return await this.restore(job.target_id, restoredBackupId(job), steps);
+      return await this.restore(job.target_id, backupId, steps);
     } catch (err) {
       // Never retried: each attempt would take another safety backup or swap the files again.
       // A restart that interrupted it is no retry: the run after it resumes from its steps.
@@ -563,9 +563,7 @@ export class BackupManager {
     await runtime.unload(install.id);
 
     // The install's own address, which may differ from the backup's (a copy, or a new domain).
-    const primary =
-      (await store.read.domains.findPrimary(install.id))?.name ??
-      this.deps.provisioner.cname(install);
+    const primary = await this.deps.provisioner.primaryHost(install);
     const site = this.deps.provisioner.siteMount(current, primary);
     if (site === null) throw new Error('the install has no release');
     const url = site.absoluteUrl;
@@ -620,19 +618,8 @@ export class BackupManager {
   }
 
   private mysqlOf(install: InstallRow): MysqlTarget | null {
-    if (install.db_name === null || install.db_user === null || install.db_password === null) {
-      return null;
-    }
-    if (this.deps.mysqlAdminUrl === null) {
-      throw new Error(
-        `install ${install.name} uses MySQL but the server has no WPFLEET_WP_DATABASE_URL`,
-      );
-    }
-    return mysqlTarget(this.deps.mysqlAdminUrl, {
-      name: install.db_name,
-      user: install.db_user,
-      password: install.db_password,
-    });
+    const mysql = installMysql(install, this.deps.mysql);
+    return mysql === null ? null : mysql.admin.targetFor(mysql.db);
   }
 }
 
@@ -640,14 +627,14 @@ export class BackupManager {
 export function backupJobHandlers(
   manager: BackupManager,
   maxAttempts: number,
-): Record<string, JobType> {
+): Pick<JobDefinitions, 'backup.create' | 'backup.restore'> {
   return {
     'backup.create': {
-      run: (job, steps) => manager.runJob(job, maxAttempts, steps),
+      run: (job, _payload, steps) => manager.runJob(job, maxAttempts, steps),
       abandon: (job, _steps, reason) => manager.abandonBackup(job, reason),
     },
     'backup.restore': {
-      run: (job, steps) => manager.restoreJob(job, steps),
+      run: (job, { backup_id }, steps) => manager.restoreJob(job, backup_id, steps),
       abandon: (job, steps, reason) => manager.abandonRestore(job, steps, reason),
     },
   };
@@ -663,6 +650,9 @@ export function backupManagerFor(
     dataDir: config.dataDir,
     retentionDays: config.backups.retentionDays,
     reserveBytes: config.backups.reserveBytes,
-    mysqlAdminUrl: config.wordpressDatabase.kind === 'mysql' ? config.wordpressDatabase.url : null,
+    mysql:
+      config.wordpressDatabase.kind === 'mysql'
+        ? new MysqlAdmin(config.wordpressDatabase.url)
+        : null,
   });
 }

@@ -69,21 +69,6 @@ export interface MysqlTarget {
   database: string;
 }
 
-/** The install's database on the server of the admin URL `mysql://…@host:port`. */
-export function mysqlTarget(
-  adminUrl: string,
-  db: { name: string; user: string; password: string },
-): MysqlTarget {
-  const u = new URL(adminUrl);
-  return {
-    host: u.hostname,
-    port: u.port === '' ? 3306 : Number(u.port),
-    user: db.user,
-    password: db.password,
-    database: db.name,
-  };
-}
-
 function connectionOptions(target: MysqlTarget): ConnectionOptions {
   return {
     host: target.host,

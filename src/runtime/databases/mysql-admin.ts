@@ -1,9 +1,34 @@
 import { createConnection, type Connection } from 'mysql2/promise';
+import type { InstallRow } from '../../core/installs/installs.repository.js';
+import type { MysqlTarget } from '../backups/database.js';
 
 export interface InstallDatabase {
   name: string;
   user: string;
   password: string;
+}
+
+/**
+ * The install's own MySQL database and the server that holds it, or null for an install on
+ * SQLite (one provisioned without a MySQL URL). The one place that decides where an install's
+ * database is, for provisioning, backups and the PHP network gate.
+ */
+export function installMysql(
+  install: Pick<InstallRow, 'name' | 'db_name' | 'db_user' | 'db_password'>,
+  admin: MysqlAdmin | null,
+): { admin: MysqlAdmin; db: InstallDatabase } | null {
+  if (install.db_name === null || install.db_user === null || install.db_password === null) {
+    return null;
+  }
+  if (admin === null) {
+    throw new Error(
+      `install ${install.name} uses MySQL but the server has no WPFLEET_WP_DATABASE_URL`,
+    );
+  }
+  return {
+    admin,
+    db: { name: install.db_name, user: install.db_user, password: install.db_password },
+  };
 }
 
 /** `wpf_` and the first 16 hex digits of the install id: unique, and valid as both names. */
@@ -27,6 +52,11 @@ export class MysqlAdmin {
     const port = u.port === '' ? 3306 : Number(u.port);
     this.host = `${u.hostname}:${String(port)}`;
     this.address = { host: u.hostname.replace(/^\[|\]$/g, ''), port };
+  }
+
+  /** How to connect to an install's database as the install itself. */
+  targetFor(db: InstallDatabase): MysqlTarget {
+    return { ...this.address, user: db.user, password: db.password, database: db.name };
   }
 
   private async withConnection<T>(work: (c: Connection) => Promise<T>): Promise<T> {

@@ -2,20 +2,11 @@ import type { Config } from '../../config.js';
 import { emptyDomainStatus, type DomainStatusReport } from '../../core/domains/domain-report.js';
 import type { JobRow } from '../../core/jobs/jobs.repository.js';
 import type { Store } from '../../core/store.js';
-import type { JobHandler } from '../../jobs/runner.js';
+import type { JobDefinition } from '../../core/jobs/job-contract.js';
 import { DomainChecker, type DomainCheckerOptions } from './checker.js';
 
 /** An install has at most this many domains looked at to recognise its pages. */
 const HOSTS_LIMIT = 1000;
-
-function payloadName(job: JobRow): string {
-  try {
-    const payload = JSON.parse(job.payload) as { name?: unknown };
-    return typeof payload.name === 'string' ? payload.name : '';
-  } catch {
-    return '';
-  }
-}
 
 /**
  * Runs one `domain.check_status` job: checks the domain and returns the report, which the job
@@ -26,6 +17,8 @@ export async function runDomainCheck(
   checker: DomainChecker,
   baseDomain: string,
   job: JobRow,
+  /** The domain's name when the check was asked for (the domain may be gone since). */
+  name: string,
 ): Promise<DomainStatusReport> {
   const install =
     job.install_id === null ? undefined : await store.read.installs.findAny(job.install_id);
@@ -39,7 +32,7 @@ export async function runDomainCheck(
     domains: [],
   };
   const failed = (error: string): DomainStatusReport => {
-    const status = emptyDomainStatus(payloadName(job), installName, 'error');
+    const status = emptyDomainStatus(name, installName, 'error');
     status.error = error;
     status.checked_at = new Date().toISOString();
     return { ...report, domains: [status] };
@@ -64,11 +57,15 @@ export function domainCheckHandler(
   store: Store,
   config: Pick<Config, 'publicAddresses' | 'dnsServers' | 'baseDomain'>,
   options: Partial<DomainCheckerOptions> = {},
-): JobHandler {
+): JobDefinition<'domain.check_status'> {
   const checker = new DomainChecker({
     platformAddresses: config.publicAddresses,
     dnsServers: config.dnsServers,
     ...options,
   });
-  return async (job) => ({ ...(await runDomainCheck(store, checker, config.baseDomain, job)) });
+  return {
+    run: async (job, { name }) => ({
+      ...(await runDomainCheck(store, checker, config.baseDomain, job, name)),
+    }),
+  };
 }

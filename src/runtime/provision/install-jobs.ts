@@ -1,5 +1,5 @@
 import type { InstallsService } from '../../core/installs/installs.service.js';
-import type { JobType } from '../../jobs/runner.js';
+import type { JobDefinitions } from '../../core/jobs/job-contract.js';
 import type { Provisioner } from './provisioner.js';
 
 /**
@@ -13,15 +13,15 @@ export function installJobTypes(
   installs: InstallsService,
   /** Told once an install's files are gone (the edge closes its log, drops its pages). */
   removed: (installId: string) => void = () => undefined,
-): Record<string, JobType> {
+): Pick<JobDefinitions, 'install.provision' | 'install.delete'> {
   return {
     'install.provision': {
-      run: (job, steps) => provisioner.provision(job.target_id, steps),
+      run: (job, _payload, steps) => provisioner.provision(job.target_id, steps),
       givenUp: (r, job, error) =>
         installs.markFailedWithin(r, job.target_id, `provisioning failed: ${error}`),
     },
     'install.delete': {
-      run: async (job, steps) => {
+      run: async (job, _payload, steps) => {
         const result = await provisioner.remove(job.target_id, steps);
         removed(job.target_id);
         return result;

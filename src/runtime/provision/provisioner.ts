@@ -4,9 +4,14 @@ import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { InstallsService } from '../../core/installs/installs.service.js';
 import { nowIso } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store.js';
-import { JobSteps } from '../../jobs/steps.js';
+import { JobSteps } from '../../core/jobs/steps.js';
 import { AgentClient } from '../agent/client.js';
-import { databaseNameFor, MysqlAdmin, type InstallDatabase } from '../databases/mysql-admin.js';
+import {
+  databaseNameFor,
+  installMysql,
+  MysqlAdmin,
+  type InstallDatabase,
+} from '../databases/mysql-admin.js';
 import { phpAgentTransport } from '../agent/transport.js';
 import type { SiteDatabase } from '../php/network-policy.js';
 import type { PhpRuntime, SiteMount } from '../php/types.js';
@@ -35,6 +40,15 @@ export interface EdgeAddress {
   get(host: string, path: string): Promise<{ status: number; body: string }>;
 }
 
+/** Provisioning's steps in order; each is recorded as `provision.<step>` when done. */
+export const PROVISION_STEPS = [
+  'chosen',
+  'database-created',
+  'files-written',
+  'installed',
+  'active',
+] as const;
+
 export interface ProvisionerDeps {
   store: Store;
   /** Install lifecycle changes (active) go through the service, with their activity row. */
@@ -43,7 +57,6 @@ export interface ProvisionerDeps {
   releases: ReleaseProvider;
   edge: EdgeAddress;
   dataDir: string;
-  baseDomain: string;
   agentFile: string;
   /** Set when new installs get a MySQL/MariaDB database instead of SQLite. */
   mysql: MysqlAdmin | null;
@@ -70,7 +83,12 @@ export class Provisioner {
   }
 
   cname(install: Pick<InstallRow, 'name'>): string {
-    return `${install.name}.${this.deps.baseDomain}`;
+    return this.deps.installs.cnameOf(install.name);
+  }
+
+  /** The install's primary domain, else its cname. */
+  primaryHost(install: Pick<InstallRow, 'id' | 'name'>): Promise<string> {
+    return this.deps.installs.primaryHost(install);
   }
 
   /** The mount a live install runs with; null while it has no files yet. */
@@ -200,7 +218,7 @@ export class Provisioner {
     //    own installer on MySQL. The primary domain may have been chosen while pending.
     const site = this.siteMount(install);
     if (site === null) throw new Error('install has no release');
-    const primary = (await store.read.domains.findPrimary(install.id))?.name ?? this.cname(install);
+    const primary = await this.primaryHost(install);
     let wpVersion = install.wp_version;
     if (wpVersion === null) {
       const url = this.deps.edge.origin(primary);
@@ -290,23 +308,13 @@ export class Provisioner {
 
   /** Where the install's PHP may reach its MySQL database, and as whom; null on SQLite. */
   private databaseOf(install: InstallRow): SiteDatabase | null {
-    if (install.db_user === null || this.deps.mysql === null) return null;
-    return { ...this.deps.mysql.address, user: install.db_user };
+    const mysql = install.db_user === null ? null : this.mysqlOf(install);
+    return mysql === null ? null : { ...mysql.admin.address, user: mysql.db.user };
   }
 
   /** The install's MySQL database, if it has one (it was provisioned with a MySQL URL). */
   private mysqlOf(install: InstallRow): { admin: MysqlAdmin; db: InstallDatabase } | null {
-    if (install.db_name === null || install.db_user === null || install.db_password === null)
-      return null;
-    if (this.deps.mysql === null) {
-      throw new Error(
-        `install ${install.name} uses MySQL but the server has no WPFLEET_WP_DATABASE_URL`,
-      );
-    }
-    return {
-      admin: this.deps.mysql,
-      db: { name: install.db_name, user: install.db_user, password: install.db_password },
-    };
+    return installMysql(install, this.deps.mysql);
   }
 
   private async ownerEmail(accountId: string): Promise<string> {

@@ -1,5 +1,5 @@
-import type { JobRow } from '../core/jobs/jobs.repository.js';
-import type { Repositories, Store } from '../core/store.js';
+import type { JobRow } from './jobs.repository.js';
+import type { Repositories, Store } from '../store.js';
 import { crashPoint } from './crash-points.js';
 
 export type StepData = Record<string, unknown>;
@@ -13,6 +13,11 @@ function recordedSteps(job: JobRow): Map<string, StepData> {
   } catch {
     return new Map();
   }
+}
+
+/** The steps a job has recorded so far, in the order it first reached them. */
+export function recordedStepNames(job: JobRow): string[] {
+  return [...recordedSteps(job).keys()];
 }
 
 /**

@@ -1,22 +1,50 @@
-import http from 'node:http';
-import { fileURLToPath } from 'node:url';
+/**
+ * The composition root: the one place that wires the store, the core services, the PHP runtime,
+ * the edge, provisioning, backups and the job runner. `serve`, the CLI and the tests build what
+ * they need from here, and nothing else constructs these.
+ */
 import type { Logger } from 'pino';
-import type { App } from '../app.js';
-import { Edge } from '../edge/edge.js';
-import { JobRunner } from '../jobs/runner.js';
-import { backupJobHandlers, backupManagerFor } from './backups/backups.js';
-import { MysqlAdmin } from './databases/mysql-admin.js';
-import { backupNotifier } from './notifications/backup-notifier.js';
-import { mailerFor } from './notifications/mailer.js';
-import { siteJobHandlers } from './site-jobs.js';
-import { domainCheckHandler } from './domain-check/handler.js';
-import { WasmRuntime } from './php/wasm/pool.js';
-import type { PhpRuntime } from './php/types.js';
-import { installJobTypes } from './provision/install-jobs.js';
-import { Provisioner, type EdgeAddress, type ReleaseProvider } from './provision/provisioner.js';
+import type { Config } from './config.js';
+import { runnableJobs, type JobDefinitions } from './core/jobs/job-contract.js';
+import { createServices, type Services } from './core/services.js';
+import { Store } from './core/store.js';
+import { openDatabase, type OpenOptions } from './db/database.js';
+import { Edge } from './edge/edge.js';
+import { loopbackGet } from './edge/loopback.js';
+import { JobRunner } from './jobs/runner.js';
+import { AGENT_FILE } from './runtime/agent/agent-file.js';
+import { backupJobHandlers, backupManagerFor } from './runtime/backups/backups.js';
+import { MysqlAdmin } from './runtime/databases/mysql-admin.js';
+import { domainCheckHandler } from './runtime/domain-check/handler.js';
+import { backupNotifier } from './runtime/notifications/backup-notifier.js';
+import { mailerFor } from './runtime/notifications/mailer.js';
+import type { PhpRuntime } from './runtime/php/types.js';
+import { WasmRuntime } from './runtime/php/wasm/pool.js';
+import { installJobTypes } from './runtime/provision/install-jobs.js';
+import {
+  Provisioner,
+  type EdgeAddress,
+  type ReleaseProvider,
+} from './runtime/provision/provisioner.js';
+import { siteJobHandlers } from './runtime/site-jobs.js';
 
-/** The agent mu-plugin, shipped in the package beside src/ and dist/. */
-export const AGENT_FILE = fileURLToPath(new URL('../../agent/wpfleet-agent.php', import.meta.url));
+export interface App {
+  config: Config;
+  store: Store;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** The store and the core services: all the API and most CLI commands need. */
+export async function createApp(config: Config, options: OpenOptions = {}): Promise<App> {
+  const database = await openDatabase(config.database, options);
+  const store = new Store(database.db, database.engine);
+  const services = createServices(store, {
+    baseDomain: config.baseDomain,
+    defaultPhpVersion: config.defaultPhpVersion,
+  });
+  return { config, store, services, close: () => database.close() };
+}
 
 /** Attempts a job gets before it fails for good (the backup handler marks its backup then). */
 const JOB_ATTEMPTS = 3;
@@ -46,35 +74,6 @@ export interface WarmUp {
   ms: number;
 }
 
-/** GETs a path from our own edge over loopback HTTP with the install's Host. */
-function loopbackGet(
-  port: () => number,
-  host: string,
-  path: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: port(),
-        path,
-        method: 'GET',
-        headers: { host: `${host}:${port()}` },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /**
  * Everything that runs WordPress: the PHP runtime, the edge in front of it, provisioning and the
  * job runner that drives it. `serve` builds it; the API alone does not need it.
@@ -98,7 +97,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     origin: (host) => (port === 80 ? `http://${host}` : `http://${host}:${port}`),
     get: (host, path) => {
       edge.hosts.forget(host);
-      return loopbackGet(() => port, host, path);
+      return loopbackGet(port, host, path);
     },
   };
   const provisioner = new Provisioner({
@@ -108,7 +107,6 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     releases,
     edge: address,
     dataDir: config.dataDir,
-    baseDomain: config.baseDomain,
     agentFile: AGENT_FILE,
     templatePhpVersion: config.defaultPhpVersion,
     mysql:
@@ -136,16 +134,17 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     purgePages: pagesChanged,
     notify,
   });
+  const jobs: JobDefinitions = {
+    ...backupJobHandlers(backups, JOB_ATTEMPTS),
+    ...installJobTypes(provisioner, app.services.installs, (id) => {
+      edge.forgetInstall(id);
+    }),
+    ...siteJobHandlers({ store, provisioner, address, pagesChanged }),
+    'domain.check_status': domainCheckHandler(store, config),
+  };
   const runner = new JobRunner(
     store,
-    {
-      ...backupJobHandlers(backups, JOB_ATTEMPTS),
-      ...installJobTypes(provisioner, app.services.installs, (id) => {
-        edge.forgetInstall(id);
-      }),
-      ...siteJobHandlers({ store, provisioner, address, pagesChanged }),
-      'domain.check_status': domainCheckHandler(store, config),
-    },
+    runnableJobs(jobs),
     { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },
     log,
   );

@@ -1,0 +1,101 @@
+/**
+ * Every job wpfleet queues: its name and the payload it carries, declared once. Services enqueue
+ * with these types, handlers receive the payload parsed and checked against the same schema, and
+ * the composition root must give every name a handler (JobDefinitions is a complete map).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { Repositories } from '../store.js';
+import type { JobRow } from './jobs.repository.js';
+import type { JobSteps } from './steps.js';
+
+const Empty = Type.Object({});
+
+export const JOB_PAYLOADS = {
+  /** Target: the install. */
+  'install.provision': Empty,
+  /** Target: the (deleted) install; removes its files and database. */
+  'install.delete': Empty,
+  /** Target: the install; points home and siteurl at its primary domain. */
+  'install.urls': Empty,
+  /** Target: the install. Pages were purged when asked; this does the rest. */
+  'cache.purge': Type.Object({
+    type: Type.Union([Type.Literal('object'), Type.Literal('page'), Type.Literal('cdn')]),
+  }),
+  /** Target: the backup. */
+  'backup.create': Empty,
+  /** Target: the install; restores the named backup. */
+  'backup.restore': Type.Object({ backup_id: Type.String() }),
+  /** Target: the domain; checks how its name resolves. */
+  'domain.check_status': Type.Object({ name: Type.String() }),
+};
+
+export type JobName = keyof typeof JOB_PAYLOADS;
+export type JobPayload<N extends JobName> = Static<(typeof JOB_PAYLOADS)[N]>;
+
+/** A failure that another attempt cannot help (the handler already cleaned up): not retried. */
+export class FinalJobError extends Error {}
+
+/** What a job type does, with its payload already parsed for it. */
+export interface JobDefinition<N extends JobName> {
+  /** One attempt; `steps` holds what earlier attempts recorded. */
+  run: (job: JobRow, payload: JobPayload<N>, steps: JobSteps) => Promise<Record<string, unknown>>;
+  /**
+   * Called instead of another run when restarts kept interrupting the job at the same step (it
+   * most likely kills the process there), to clean up what it leaves outside the store.
+   */
+  abandon?(job: JobRow, steps: JobSteps, reason: string): Promise<void>;
+  /**
+   * Called inside the transaction that fails the job for good (last attempt, `FinalJobError`,
+   * or abandoned), so that the target says it failed, and why, exactly when the job does.
+   */
+  givenUp?(r: Repositories, job: JobRow, error: string): Promise<void>;
+}
+
+export type JobDefinitions = { [N in JobName]: JobDefinition<N> };
+
+/** A job type as the runner sees it: the payload is the handler's to parse. */
+export interface RunnableJob {
+  run: (job: JobRow, steps: JobSteps) => Promise<Record<string, unknown>>;
+  abandon?(job: JobRow, steps: JobSteps, reason: string): Promise<void>;
+  givenUp?(r: Repositories, job: JobRow, error: string): Promise<void>;
+}
+
+/**
+ * A job's payload, checked against its type's schema. A payload that does not match (written by
+ * another version, or by hand) fails the job for good instead of running it on a guess.
+ */
+export function jobPayload<N extends JobName>(name: N, job: JobRow): JobPayload<N> {
+  const schema = JOB_PAYLOADS[name];
+  let value: unknown;
+  try {
+    value = JSON.parse(job.payload);
+  } catch {
+    throw new FinalJobError(`the ${name} job's payload is not JSON`);
+  }
+  if (!Value.Check(schema, value)) {
+    throw new FinalJobError(`the ${name} job's payload does not match its type`);
+  }
+  return value;
+}
+
+/** One job type as the runner sees it. */
+export function runnable<N extends JobName>(name: N, definition: JobDefinition<N>): RunnableJob {
+  return {
+    ...definition,
+    run: (job, steps) => definition.run(job, jobPayload(name, job), steps),
+  };
+}
+
+/** The runner's view of every job type. */
+export function runnableJobs(definitions: JobDefinitions): Record<JobName, RunnableJob> {
+  return {
+    'install.provision': runnable('install.provision', definitions['install.provision']),
+    'install.delete': runnable('install.delete', definitions['install.delete']),
+    'install.urls': runnable('install.urls', definitions['install.urls']),
+    'cache.purge': runnable('cache.purge', definitions['cache.purge']),
+    'backup.create': runnable('backup.create', definitions['backup.create']),
+    'backup.restore': runnable('backup.restore', definitions['backup.restore']),
+    'domain.check_status': runnable('domain.check_status', definitions['domain.check_status']),
+  };
+}
