@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/composition.js';
 import { SCOPES, type Actor } from '../../src/core/actor.js';
 import { DEFAULT_INSTALL_SETTINGS, withChanges } from '../../src/core/installs/install-settings.js';
 import { HostResolver } from '../../src/edge/hosts.js';
