@@ -8,6 +8,7 @@ import { ActivityRepository } from './activity/activity.repository.js';
 import { BackupsRepository } from './backups/backups.repository.js';
 import { CredentialsRepository } from './credentials/credentials.repository.js';
 import { DomainsRepository } from './domains/domains.repository.js';
+import { InstallSettingsRepository } from './installs/install-settings.repository.js';
 import { InstallsRepository } from './installs/installs.repository.js';
 import { InventoryRepository } from './inventory/inventory.repository.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
@@ -24,6 +25,7 @@ export class Repositories {
   readonly domains: DomainsRepository;
   readonly installs: InstallsRepository;
   readonly inventory: InventoryRepository;
+  readonly installSettings: InstallSettingsRepository;
   readonly jobs: JobsRepository;
   readonly sites: SitesRepository;
   readonly sshKeys: SshKeysRepository;
@@ -37,6 +39,7 @@ export class Repositories {
     this.domains = new DomainsRepository(db);
     this.installs = new InstallsRepository(db);
     this.inventory = new InventoryRepository(db);
+    this.installSettings = new InstallSettingsRepository(db);
     this.jobs = new JobsRepository(db);
     this.sites = new SitesRepository(db);
     this.sshKeys = new SshKeysRepository(db);

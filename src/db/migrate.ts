@@ -6,6 +6,7 @@ import * as backups from './migrations/003-backups.js';
 import * as interruptions from './migrations/004-interruptions.js';
 import * as pagePurges from './migrations/005-page-purges.js';
 import * as inventory from './migrations/006-inventory.js';
+import * as installSettings from './migrations/007-install-settings.js';
 import type { DB } from './schema.js';
 
 /** Migrations are listed here in order; each receives the engine for the few types that differ. */
@@ -16,6 +17,7 @@ const MIGRATIONS = {
   '004-interruptions': interruptions,
   '005-page-purges': pagePurges,
   '006-inventory': inventory,
+  '007-install-settings': installSettings,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -153,6 +153,16 @@ export interface ActivityTable {
   created_at: string;
 }
 
+/** An install's hardening settings (007-install-settings); no row means the defaults. */
+export interface InstallSettingsTable {
+  install_id: string;
+  wp_debug: number;
+  disallow_file_edit: number;
+  file_protection: number;
+  login_path: string | null;
+  updated_at: string;
+}
+
 export interface DB {
   accounts: AccountsTable;
   users: UsersTable;
@@ -167,6 +177,7 @@ export interface DB {
   jobs: JobsTable;
   activity: ActivityTable;
   install_inventory: InstallInventoryTable;
+  install_settings: InstallSettingsTable;
 }
 
 /** One row per install that has been inventoried (006-inventory). */

@@ -11,13 +11,15 @@ import { AccessLogs } from './access-log.js';
 import { acceptedEncodings, HOP_BY_HOP, type CachedPage } from './cached-page.js';
 import { HostResolver, hostnameOf, type HostRoute } from './hosts.js';
 import { PageCache } from './page-cache.js';
+import { classifyPath } from './path-rules.js';
 import { fileUnder, isStaticPath, sendFile } from './static-files.js';
 import type { Store } from '../core/store.js';
 import { siteLayout } from '../runtime/sites/site-files.js';
 
 const MAX_BODY = 128 * 1024 * 1024;
 const TEXT = 'text/plain; charset=utf-8';
-const MAYBE_FORBIDDEN = /[.%\\]|wp-content/i;
+
+export { isForbiddenPath } from './path-rules.js';
 
 export interface EdgeDeps {
   store: Store;
@@ -26,26 +28,6 @@ export interface EdgeDeps {
   /** The mount a live install runs with (null until it has files). */
   siteMount(install: InstallRow): SiteMount | null;
   log: Pick<Logger, 'warn' | 'error'>;
-}
-
-/**
- * Paths no visitor may fetch, whoever would serve them (php-wasm's handler serves any file):
- * hidden files such as `.ht.sqlite` and `.htaccess`, and the SQLite database folder.
- */
-export function isForbiddenPath(pathname: string): boolean {
-  // Every rule below needs a dot, an escape or wp-content: most page paths have none of them.
-  if (!MAYBE_FORBIDDEN.test(pathname)) return false;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    return true;
-  }
-  const parts = decoded.split(/[\\/]+/);
-  if (parts.some((p) => p.startsWith('.') && p !== '.well-known')) return true;
-  if (/^\/+wp-content\/+database(\/|$)/i.test(decoded)) return true;
-  // Uploaded files are data: a PHP file among them is never run.
-  return /^\/+wp-content\/+uploads\/.*\.ph(p\d?|tml|ar)$/i.test(decoded);
 }
 
 function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
@@ -107,6 +89,16 @@ export class Edge {
     );
   }
 
+  /**
+   * The install's hardening settings changed (file protection, login path): its hosts are
+   * looked up again on their next request, and its pages, which may link the old login path, go.
+   * Other processes see the change within the host lookup's two seconds.
+   */
+  settingsChanged(installId: string): void {
+    this.hosts.forgetInstall(installId);
+    this.pageCache.purge(installId);
+  }
+
   /** A purge committed in this process: the install's pages go now, not at the next lookup. */
   pagesPurged(installId: string, generation: number): void {
     this.pageCache.purgedTo(installId, generation);
@@ -159,12 +151,17 @@ export class Edge {
     }
     const query = url.indexOf('?');
     const pathname = query < 0 ? url : url.slice(0, query);
-    if (isForbiddenPath(pathname)) {
-      this.answer(res, 403, 'Forbidden\n');
-      this.log(installId, req, 403, started);
+    const verdict = classifyPath(url, pathname, route.settings);
+    if (verdict.kind === 'forbidden' || verdict.kind === 'hidden') {
+      const status = verdict.kind === 'forbidden' ? 403 : 404;
+      this.answer(res, status, status === 403 ? 'Forbidden\n' : 'Not Found\n');
+      this.log(installId, req, status, started);
       return;
     }
+    // The custom login path is WordPress's wp-login.php, never a static file or a cached page.
+    const phpUrl = verdict.kind === 'login' ? verdict.url : url;
     if (
+      verdict.kind === 'pass' &&
       (method === 'GET' || method === 'HEAD') &&
       isStaticPath(pathname) &&
       this.serveStatic(req, res, site, pathname)
@@ -173,7 +170,7 @@ export class Edge {
       return;
     }
     // Null for what the cache never keeps (any method but GET and HEAD among it).
-    const key = this.pageCache.keyOf(req, host, url);
+    const key = this.pageCache.keyOf(req, host, phpUrl);
     if (key !== null) {
       this.pageCache.sync(installId, route.install.pages_generation);
       const page = this.pageCache.get(installId, key);
@@ -182,7 +179,7 @@ export class Edge {
         return;
       }
     }
-    this.servePhp(req, res, site, url, key).then(
+    this.servePhp(req, res, site, phpUrl, key).then(
       () => {
         this.logWhenDone(installId, req, res, started);
       },

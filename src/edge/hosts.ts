@@ -1,6 +1,7 @@
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import type { Store } from '../core/store.js';
 import type { SiteMount } from '../runtime/php/types.js';
+import type { PathSettings } from './path-rules.js';
 import { remembered } from './remembered.js';
 
 export interface HostRoute {
@@ -9,6 +10,8 @@ export interface HostRoute {
   redirectTo: string | null;
   /** How PHP runs the install; null until WordPress's installer has run. */
   site: SiteMount | null;
+  /** The install's file protection and login path, read with the route. */
+  settings: PathSettings;
 }
 
 const TTL_MS = 2000;
@@ -67,6 +70,13 @@ export class HostResolver {
     this.cache.delete(host);
   }
 
+  /** Drops every host of an install, after a change to it that must be seen at once. */
+  forgetInstall(installId: string): void {
+    for (const [host, entry] of this.cache) {
+      if (entry.route?.install.id === installId) this.cache.delete(host);
+    }
+  }
+
   private async lookup(host: string): Promise<HostRoute | null> {
     if (host === '') return null;
     const domain = await this.store.read.domains.findByName(host);
@@ -80,6 +90,7 @@ export class HostResolver {
     }
     // Until WordPress's installer has run, its setup page would let a visitor claim the site.
     const site = install.wp_version === null ? null : this.siteOf(install);
-    return { install, redirectTo, site };
+    const { fileProtection, loginPath } = await this.store.read.installSettings.get(install.id);
+    return { install, redirectTo, site, settings: { fileProtection, loginPath } };
   }
 }

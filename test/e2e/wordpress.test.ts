@@ -103,7 +103,8 @@ describe.each(DATABASES)('a hosted WordPress install on %s', (database, env) => 
     ]) {
       expect((await get(p)).status).toBe(403);
     }
-    expect((await get('/wp-config.php')).status).toBe(404);
+    // File protection is on by default: refused whether or not the file exists.
+    expect((await get('/wp-config.php')).status).toBe(403);
   });
 
   it('opens wp-admin through a single-use login link with every asset', async () => {

@@ -19,6 +19,7 @@ const ALL_TABLES: Record<keyof DB, true> = {
   jobs: true,
   activity: true,
   install_inventory: true,
+  install_settings: true,
 };
 
 export const TABLES = Object.keys(ALL_TABLES) as (keyof DB)[];

@@ -219,6 +219,8 @@ export class Provisioner {
                 password: mysql.db.password,
               },
         agentSecret: install.agent_secret ?? '',
+        // Settings changed while the install was pending are written with its files.
+        settings: await store.read.installSettings.get(install.id),
       }),
     });
     await steps.record('provision.files-written');

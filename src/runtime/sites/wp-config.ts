@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import {
+  DEFAULT_INSTALL_SETTINGS,
+  type InstallSettings,
+} from '../../core/installs/install-settings.js';
 
 const SALT_NAMES = [
   'AUTH_KEY',
@@ -40,6 +44,8 @@ export interface WpConfigOptions {
   tablePrefix: string;
   database: DatabaseSettings;
   agentSecret: string;
+  /** The install's hardening settings; the defaults when left out. */
+  settings?: InstallSettings;
 }
 
 function php(value: string): string {
@@ -75,7 +81,7 @@ export function renderWpConfig(options: WpConfigOptions): string {
     ...SALT_NAMES.map((name) => `define( '${name}', ${php(salt())} );`),
     `$table_prefix = ${php(options.tablePrefix)};`,
     `define( 'WPFLEET_AGENT_SECRET', ${php(options.agentSecret)} );`,
-    "define( 'WP_DEBUG', false );",
+    settingsBlock(options.settings ?? DEFAULT_INSTALL_SETTINGS),
     "define( 'FS_METHOD', 'direct' );",
     // wp-cron's loopback requests are replaced by the control plane's own schedule.
     "define( 'DISABLE_WP_CRON', true );",
@@ -87,4 +93,43 @@ export function renderWpConfig(options: WpConfigOptions): string {
     '',
   ];
   return lines.join('\n');
+}
+
+const BLOCK_START = "// wpfleet settings: rewritten whenever the install's settings change.";
+const BLOCK_END = '// wpfleet settings end.';
+const BLOCK = /^\/\/ wpfleet settings: .*\n(?:.*\n)*?\/\/ wpfleet settings end\.$/m;
+/** What wp-config.php had before the block existed, where the block now goes. */
+const LEGACY_DEBUG = /^define\( 'WP_DEBUG', false \);$/m;
+const SETTINGS_REQUIRE = /^require_once ABSPATH \. 'wp-settings\.php';$/m;
+
+/**
+ * The lines of wp-config.php that the install's settings decide. WP_DEBUG logs to
+ * wp-content/debug.log (which the edge never serves) and never displays errors to visitors.
+ */
+export function settingsBlock(settings: InstallSettings): string {
+  const lines = [BLOCK_START, `define( 'WP_DEBUG', ${String(settings.wpDebug)} );`];
+  if (settings.wpDebug) {
+    lines.push("define( 'WP_DEBUG_LOG', true );", "define( 'WP_DEBUG_DISPLAY', false );");
+  }
+  lines.push(`define( 'DISALLOW_FILE_EDIT', ${String(settings.disallowFileEdit)} );`);
+  if (settings.loginPath !== null) {
+    lines.push(`define( 'WPFLEET_LOGIN_PATH', ${php(settings.loginPath)} );`);
+  }
+  lines.push(BLOCK_END);
+  return lines.join('\n');
+}
+
+/**
+ * An install's wp-config.php with its settings block replaced by one for `settings`; everything
+ * else (salts, database, prefix, secret) is kept as written. A file written before the block
+ * existed has it put where its WP_DEBUG line was, or else before wp-settings.php is required.
+ */
+export function withSettings(config: string, settings: InstallSettings): string {
+  const block = settingsBlock(settings);
+  if (BLOCK.test(config)) return config.replace(BLOCK, () => block);
+  if (LEGACY_DEBUG.test(config)) return config.replace(LEGACY_DEBUG, () => block);
+  if (SETTINGS_REQUIRE.test(config)) {
+    return config.replace(SETTINGS_REQUIRE, (line) => `${block}\n${line}`);
+  }
+  throw new Error('wp-config.php does not require wp-settings.php: it was not written by wpfleet');
 }
