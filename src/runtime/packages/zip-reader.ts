@@ -110,7 +110,7 @@ async function readDirectory(handle: fs.FileHandle): Promise<ZipEntry[]> {
       break;
     }
   }
-  if (at < 0) throw new ZipFormatError('no zip end-of-directory record');
+  if (at < 0) throw new ZipFormatError('not a zip file: it has no end-of-central-directory record');
   const count = tail.readUInt16LE(at + 10);
   const directorySize = tail.readUInt32LE(at + 12);
   const directoryOffset = tail.readUInt32LE(at + 16);
