@@ -19,6 +19,8 @@ export interface UrlFetchOptions {
   totalTimeoutMs?: number;
   /** This machine's addresses (closed like loopback); default: its interfaces'. */
   ownAddresses?: readonly string[];
+  /** Resolves a host name to every address it has; default the system's (dns.lookup). */
+  resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
 export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
@@ -52,8 +54,10 @@ export class UrlFetcher {
   private readonly maxBytes: number;
   private readonly idleTimeoutMs: number;
   private readonly totalTimeoutMs: number;
+  private readonly resolve: (host: string) => Promise<{ address: string; family: number }[]>;
 
   constructor(options: UrlFetchOptions) {
+    this.resolve = options.resolve ?? ((host) => dns.lookup(host, { all: true, verbatim: true }));
     this.policy =
       options.ownAddresses === undefined
         ? new NetworkPolicy(options.allow)
@@ -92,7 +96,7 @@ export class UrlFetcher {
       addresses = [{ address: host, family: net.isIP(host) }];
     } else {
       try {
-        addresses = await dns.lookup(host, { all: true, verbatim: true });
+        addresses = await this.resolve(host);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'failed';
         throw new RefusedUrlError(raw, `${shown}: the host ${host} does not resolve (${code})`);
