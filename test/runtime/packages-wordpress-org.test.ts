@@ -58,11 +58,13 @@ async function fakeDirectory(zips: string, status?: number): Promise<FakeDirecto
         const found = /^[a-z0-9-]+$/.test(slug)
           ? await fixture(`${kind}-${slug}.json`, base)
           : null;
-        if (found !== null) return json(found.includes('"closed"') ? 404 : 200, found);
-        return json(404, (await fixture(`${kind}-not-found.json`, base)) ?? '');
+        if (found !== null) json(found.includes('"closed"') ? 404 : 200, found);
+        else json(404, (await fixture(`${kind}-not-found.json`, base)) ?? '');
+        return;
       }
       if (url.pathname === '/core/version-check/1.7/') {
-        return json(200, (await fixture('core-version-check.json', base)) ?? '');
+        json(200, (await fixture('core-version-check.json', base)) ?? '');
+        return;
       }
       const download = /^\/(plugin|theme)\/([a-z0-9.-]+\.zip)$/.exec(url.pathname);
       const bytes =
@@ -71,7 +73,8 @@ async function fakeDirectory(zips: string, status?: number): Promise<FakeDirecto
           : await fs.readFile(path.join(zips, download[2] ?? '')).catch(() => null);
       if (bytes !== null) {
         res.setHeader('content-type', 'application/zip');
-        return void res.end(bytes);
+        res.end(bytes);
+        return;
       }
       res.statusCode = 404;
       res.end('not found');

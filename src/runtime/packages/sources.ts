@@ -136,7 +136,9 @@ export class LayeredPackageSources implements PackageSources {
     const incoming = await this.incoming();
     try {
       const downloaded = await this.parts.urls.download(url, incoming);
-      const manifest = await inspectPackage(incoming, downloaded.url, kind);
+      // Named without its query, which may carry a token (a signed download link).
+      const final = new URL(downloaded.url);
+      const manifest = await inspectPackage(incoming, `${final.origin}${final.pathname}`, kind);
       return await this.keep(incoming, kind, manifest.slug, manifest.version);
     } finally {
       await fs.rm(incoming, { force: true });

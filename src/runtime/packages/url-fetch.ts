@@ -25,6 +25,7 @@ export interface UrlFetchOptions {
 
 export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
+const LOOKUP_TIMEOUT_MS = 10_000;
 
 /** A URL that passed the policy, and the address it was checked at (the one connected to). */
 export interface CheckedUrl {
@@ -96,7 +97,7 @@ export class UrlFetcher {
       addresses = [{ address: host, family: net.isIP(host) }];
     } else {
       try {
-        addresses = await this.resolve(host);
+        addresses = await withTimeout(this.resolve(host), LOOKUP_TIMEOUT_MS);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'failed';
         throw new RefusedUrlError(raw, `${shown}: the host ${host} does not resolve (${code})`);
@@ -173,7 +174,8 @@ export class UrlFetcher {
       );
       const request = client.get(
         target.url,
-        { lookup, headers: { 'user-agent': 'wpfleet', accept: '*/*' } },
+        // No pooled sockets: each request connects to the address checked for it.
+        { lookup, agent: false, headers: { 'user-agent': 'wpfleet', accept: '*/*' } },
         (response) => {
           const status = response.statusCode ?? 0;
           const location = response.headers.location;
@@ -242,4 +244,16 @@ export class UrlFetcher {
       });
     });
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error('timed out'), { code: 'ETIMEOUT' }));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
 }
