@@ -75,6 +75,24 @@ export function mirrorCommands(program: Command): void {
       if (failed > 0) process.exitCode = 1;
     });
 
+  withStoreOptions(mirror.command('remove'))
+    .description('remove a version of a slug from the mirror, or all of its versions')
+    .argument('<kind>', PACKAGE_KINDS.join(' or '))
+    .argument('<slug>', 'the slug')
+    .argument('[version]', 'one version (default: every version)')
+    .action(async (kind: string, slug: string, version: string | undefined, flags: StoreFlags) => {
+      if (!isPackageKind(kind)) {
+        throw new CliError(`kind: expected one of ${PACKAGE_KINDS.join(', ')}`);
+      }
+      const store = packageMirror(configFrom({ ...flags }));
+      const removed = await store.remove(kind, slug, version);
+      if (removed.length === 0) {
+        const what = version === undefined ? `${kind} ${slug}` : `${kind} ${slug} ${version}`;
+        throw new CliError(`the mirror has no ${what}`);
+      }
+      console.log(`removed ${kind} ${slug} ${removed.join(', ')}`);
+    });
+
   withStoreOptions(mirror.command('list'))
     .description('list the kinds, slugs and versions in the mirror')
     .option('--json', 'print JSON')

@@ -160,6 +160,35 @@ describe('wpfleet mirror add and list (the command)', () => {
     expect(r.stdout).toMatch(/^added theme wpfleet-plain 1\.0\.0 /);
   });
 
+  it('removes one version, then the rest of a slug', async () => {
+    const dir = await scratch('remove');
+    const hello = zips.filter((z) => z.slug === 'wpfleet-hello').map((z) => z.file);
+    expect((await runCli(['mirror', 'add', ...hello], { WPFLEET_DATA: dir })).code).toBe(0);
+    const one = await runCli(['mirror', 'remove', 'plugin', 'wpfleet-hello', '2.0.0'], {
+      WPFLEET_DATA: dir,
+    });
+    expect(one).toMatchObject({ code: 0, stdout: 'removed plugin wpfleet-hello 2.0.0\n' });
+    const folder = path.join(dir, 'mirror/plugins/wpfleet-hello');
+    expect((await fs.readdir(folder)).sort()).toEqual([
+      'wpfleet-hello.1.0.0.zip',
+      'wpfleet-hello.1.1.0.zip',
+    ]);
+    const missing = await runCli(['mirror', 'remove', 'plugin', 'wpfleet-hello', '2.0.0'], {
+      WPFLEET_DATA: dir,
+    });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: 'wpfleet: the mirror has no plugin wpfleet-hello 2.0.0\n',
+    });
+    const rest = await runCli(['mirror', 'remove', 'plugin', 'wpfleet-hello'], {
+      WPFLEET_DATA: dir,
+    });
+    expect(rest.stdout).toBe('removed plugin wpfleet-hello 1.1.0, 1.0.0\n');
+    await expect(fs.stat(folder)).rejects.toThrow();
+    const listed = await runCli(['mirror', 'list', '--json'], { WPFLEET_DATA: dir });
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+  });
+
   it('keeps the mirror where WPFLEET_MIRROR_DIR says, and refuses a bad --kind', async () => {
     const dir = await scratch('setting');
     const mirror = path.join(dir, 'elsewhere');

@@ -188,6 +188,35 @@ export class PackageMirror {
     });
   }
 
+  /**
+   * Removes one version of a slug, or every version when `version` is undefined; the index
+   * stops naming them first, then the zips go. Returns the versions removed (none: not there).
+   */
+  async remove(kind: PackageKind, slug: string, version?: string): Promise<string[]> {
+    return this.locked(async () => {
+      const index = await this.readIndex();
+      const entry = index[kind].get(slug);
+      if (entry === undefined) return [];
+      const gone =
+        version === undefined
+          ? [...entry.versions.keys()]
+          : entry.versions.has(version)
+            ? [version]
+            : [];
+      if (gone.length === 0) return [];
+      const files = gone.flatMap((v) => {
+        const stored = entry.versions.get(v);
+        entry.versions.delete(v);
+        return stored === undefined ? [] : [path.join(this.dir, stored.file)];
+      });
+      if (entry.versions.size === 0) index[kind].delete(slug);
+      await this.writeIndex(index);
+      for (const file of files) await fs.rm(file, { force: true });
+      await fs.rmdir(path.join(this.dir, `${kind}s`, slug)).catch(() => undefined);
+      return newestFirst(gone);
+    });
+  }
+
   private async readIndex(): Promise<Index> {
     let text: string;
     try {
