@@ -302,6 +302,16 @@ describe('broken zips are refused with WordPress-like reasons, and change nothin
     expect(err.message).toMatch(/: Incompatible Archive\. \(not a zip file/);
   });
 
+  it('a file that is not there, or a folder', async () => {
+    const dir = await scratch('missing');
+    const mirror = new PackageMirror(path.join(dir, 'm'));
+    const missing = await rejection(mirror.add(path.join(dir, 'nope.zip')), BrokenPackageError);
+    expect(missing.message).toBe(`${path.join(dir, 'nope.zip')}: no such file`);
+    const folder = await rejection(mirror.add(dir), BrokenPackageError);
+    expect(folder.message).toMatch(/: cannot be read \(E[A-Z]+\)$/);
+    await expect(fs.stat(path.join(dir, 'm'))).rejects.toThrow();
+  });
+
   it('--kind theme refuses a plugin', async () => {
     const dir = await scratch('kind');
     const err = await rejection(
@@ -358,7 +368,7 @@ describe('the mirror as a package source (wordpress.org off)', () => {
       UnknownPackageVersionError,
     );
     expect(err.message).toBe(
-      `Can't find the requested plugin's version 9.9.9 in the plugin mirror (${path.join(data, 'mirror')}). Available versions: 2.0.0, 1.1.0, 1.0.0.`,
+      `Can't find the requested plugin's version 9.9.9 in the plugin mirror. Available versions: 2.0.0, 1.1.0, 1.0.0.`,
     );
     expect(err.available).toEqual(['2.0.0', '1.1.0', '1.0.0']);
     expect(err.code).toBe('unknown_version');
@@ -367,7 +377,7 @@ describe('the mirror as a package source (wordpress.org off)', () => {
   it('an unknown slug says where it looked', async () => {
     const err = await rejection(sources().fetch('theme', 'no-such-theme'), UnknownPackageError);
     expect(err.message).toBe(
-      `Couldn't find 'no-such-theme' in the theme mirror (${path.join(data, 'mirror')}); wordpress.org is off (WPFLEET_WPORG=off).`,
+      "Couldn't find 'no-such-theme' in the theme mirror; wordpress.org is off (WPFLEET_WPORG=off).",
     );
     expect(err.kind).toBe('not_found');
   });
@@ -382,7 +392,7 @@ describe('the mirror as a package source (wordpress.org off)', () => {
       BrokenPackageError,
     );
     expect(err.message).toMatch(
-      /is not the file its index names; add it again with `wpfleet mirror add --force`$/,
+      /^The mirror's copy of plugin wpfleet-hello 1\.0\.0 is not the file its index names; add it again with `wpfleet mirror add --force`$/,
     );
   });
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ValidationError } from '../../core/errors.js';
 import { BrokenPackageError } from '../../core/packages/package-errors.js';
@@ -98,9 +99,10 @@ export class PackageMirror {
     const file = path.join(this.dir, stored.file);
     const sha256 = await sha256File(file).catch(() => null);
     if (sha256 !== stored.sha256) {
+      // Said without the path: the message may reach an API client.
       throw new BrokenPackageError(
-        `The mirror's ${kind} ${slug} ${version} (${file}) is ${sha256 === null ? 'missing' : 'not the file its index names'}; ` +
-          `add it again with \`wpfleet mirror add --force\``,
+        `The mirror's copy of ${kind} ${slug} ${version} is ${sha256 === null ? 'missing' : 'not the file its index names'}; ` +
+          'add it again with `wpfleet mirror add --force`',
       );
     }
     return { kind, slug, version, file, sha256 };
@@ -114,12 +116,28 @@ export class PackageMirror {
     zipFile: string,
     options: { force?: boolean; kind?: PackageKind } = {},
   ): Promise<MirrorAddResult> {
-    const source = path.resolve(zipFile);
-    const label = zipFile;
-    await fs.stat(source).catch(() => {
-      throw new BrokenPackageError(`${label}: no such file`);
-    });
-    const manifest = await inspectPackage(source, label, options.kind);
+    // A private copy is inspected and stored, so what is kept is exactly what was checked.
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'wpfleet-mirror-add-'));
+    try {
+      const copy = path.join(scratch, 'package.zip');
+      await fs.copyFile(path.resolve(zipFile), copy).catch((err: unknown) => {
+        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        throw new BrokenPackageError(
+          `${zipFile}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`}`,
+        );
+      });
+      return await this.store(copy, zipFile, options);
+    } finally {
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private async store(
+    copy: string,
+    label: string,
+    options: { force?: boolean; kind?: PackageKind },
+  ): Promise<MirrorAddResult> {
+    const manifest = await inspectPackage(copy, label, options.kind);
     if (manifest.version === '') {
       throw new BrokenPackageError(
         `${label}: the ${manifest.kind} ${manifest.slug} has no Version: header; the mirror keeps packages by version`,
@@ -130,8 +148,8 @@ export class PackageMirror {
         `${label}: the version "${manifest.version}" cannot name a file in the mirror`,
       );
     }
-    const sha256 = await sha256File(source);
-    const { size } = await fs.stat(source);
+    const sha256 = await sha256File(copy);
+    const { size } = await fs.stat(copy);
     const rel = path.posix.join(
       `${manifest.kind}s`,
       manifest.slug,
@@ -156,14 +174,15 @@ export class PackageMirror {
               'use --force to replace it',
           );
         }
+        // Same bytes but the stored file is gone or damaged: put it back.
         status = 'replaced';
       }
       await fs.mkdir(path.dirname(target), { recursive: true });
       const incoming = `${target}.${randomBytes(6).toString('hex')}.tmp`;
       try {
-        await fs.copyFile(source, incoming);
+        await fs.copyFile(copy, incoming);
         if ((await sha256File(incoming)) !== sha256) {
-          throw new Error(`${label} changed while it was being added; try again`);
+          throw new Error(`copying ${label} into the mirror gave other bytes; try again`);
         }
         await fs.rename(incoming, target);
       } finally {

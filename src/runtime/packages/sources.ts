@@ -87,7 +87,7 @@ export class LayeredPackageSources implements PackageSources {
         slug,
         wanted,
         available,
-        `Can't find the requested ${kind}'s version ${wanted} in the ${kind} mirror (${mirror.dir}). ${availableText(available)}`,
+        `Can't find the requested ${kind}'s version ${wanted} in the ${kind} mirror. ${availableText(available)}`,
       );
     }
     const wporg = this.parts.wordpressOrg;
@@ -95,7 +95,7 @@ export class LayeredPackageSources implements PackageSources {
       throw new UnknownPackageError(
         kind,
         slug,
-        `Couldn't find '${slug}' in the ${kind} mirror (${mirror.dir}); wordpress.org is off (WPFLEET_WPORG=off).`,
+        `Couldn't find '${slug}' in the ${kind} mirror; wordpress.org is off (WPFLEET_WPORG=off).`,
       );
     }
     const found = await this.ask(kind, slug, () => wporg.lookup(kind, slug));
