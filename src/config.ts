@@ -52,6 +52,21 @@ export interface Config {
   /** DNS servers the domain check asks (`ip` or `ip:port`, `[v6]:port`); empty: the system's. */
   dnsServers: string[];
   mail: MailConfig;
+  packages: PackagesConfig;
+}
+
+/** Where plugin and theme zips come from (docs/operations.md, "Package sources"). */
+export interface PackagesConfig {
+  /** The offline mirror `wpfleet mirror add` fills (`WPFLEET_MIRROR_DIR`, `<data>/mirror`). */
+  mirrorDir: string;
+  /** Ask wordpress.org after the mirror (`WPFLEET_WPORG`, on). */
+  wordpressOrg: boolean;
+  /**
+   * Loopback, private or link-local blocks (CIDR) that package URLs may point at although the
+   * fetch policy refuses them (`WPFLEET_FETCH_ALLOW`); empty by default. Plain http:// is taken
+   * only for these.
+   */
+  fetchAllow: string[];
 }
 
 /** How notification e-mails (a backup completed or failed) leave the platform. */
@@ -431,6 +446,14 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
         integer('WPFLEET_BACKUP_RESERVE_MB', env.WPFLEET_BACKUP_RESERVE_MB ?? '100', 0, 1e9) *
         1024 *
         1024,
+    },
+    packages: {
+      mirrorDir:
+        env.WPFLEET_MIRROR_DIR !== undefined && env.WPFLEET_MIRROR_DIR !== ''
+          ? path.resolve(env.WPFLEET_MIRROR_DIR)
+          : path.join(dataDir, 'mirror'),
+      wordpressOrg: boolean('WPFLEET_WPORG', env.WPFLEET_WPORG ?? 'on'),
+      fetchAllow: cidrList('WPFLEET_FETCH_ALLOW', env.WPFLEET_FETCH_ALLOW),
     },
     releaseSources: releaseSources(env.WPFLEET_RELEASE_SOURCES ?? RELEASE_SOURCES.join(',')),
     wordpressOrg: {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { accountCommands } from './cli/accounts.js';
 import { backupCommands } from './cli/backups.js';
 import { installCommands } from './cli/installs.js';
+import { mirrorCommands } from './cli/mirror.js';
 import { reportError } from './cli/output.js';
 import { releaseCommands } from './cli/releases.js';
 import { serveCommand } from './cli/serve.js';
@@ -16,6 +17,7 @@ accountCommands(program);
 releaseCommands(program);
 installCommands(program);
 backupCommands(program);
+mirrorCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);

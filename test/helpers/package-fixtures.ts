@@ -1,0 +1,229 @@
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { encodeZip } from '@php-wasm/stream-compression';
+import { addRelease } from '../../src/runtime/releases/index.js';
+import { unpackDeb, verifyPackage } from '../../src/runtime/releases/sources/debian-package.js';
+import { isVersion, compareVersions } from '../../src/runtime/releases/version.js';
+import { SHARED_CACHE } from './engines.js';
+
+const exec = promisify(execFile);
+
+/** A zip of `files` (path in the zip → contents), as a client or wordpress.org would hand one. */
+export async function zipFiles(
+  files: Record<string, string | Uint8Array>,
+  file: string,
+): Promise<string> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const entries = Object.entries(files).map(([name, content]) => new File([content], name));
+  await pipeline(Readable.fromWeb(encodeZip(entries)), createWriteStream(file));
+  return file;
+}
+
+/** Every file below `dir`, as zip entries under `prefix/`. */
+async function treeFiles(dir: string, prefix: string): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.isFile()) out[`${prefix}/${child}`] = await fs.readFile(path.join(dir, child));
+      else throw new Error(`${path.join(dir, child)} is not a file or folder`);
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** wpfleet-hello: a footer line; 2.0.0 calls an undefined function as it loads (a fatal). */
+export function helloPlugin(version: string): Record<string, string> {
+  const fatal =
+    version === '2.0.0'
+      ? '\n// 2.0.0 is broken on purpose: this function exists nowhere.\nwpfleet_hello_function_that_does_not_exist();\n'
+      : '';
+  return {
+    'wpfleet-hello/wpfleet-hello.php': `<?php
+/**
+ * Plugin Name: wpfleet Hello
+ * Description: A small plugin for wpfleet's tests.
+ * Version: ${version}
+ * Author: wpfleet
+ * License: GPLv2 or later
+ */
+${fatal}
+add_action( 'wp_footer', function () {
+	echo '<p id="wpfleet-hello">wpfleet-hello ${version}</p>';
+} );
+`,
+    'wpfleet-hello/readme.txt': `=== wpfleet Hello ===\nStable tag: ${version}\n\nA test plugin.\n`,
+    'wpfleet-hello/includes/helpers.php': '<?php\n// Not a plugin file: no header.\n',
+  };
+}
+
+/** wpfleet-plain: a classic theme; 1.1.0 paints a large red block across the top of every page. */
+export function plainTheme(version: string): Record<string, string> {
+  const banner =
+    version === '1.1.0'
+      ? `<div id="wpfleet-plain-banner" style="display:block;width:100%;height:400px;background:#e11d48;color:#fff;font-size:48px">wpfleet-plain ${version}</div>`
+      : '';
+  return {
+    'wpfleet-plain/style.css': `/*
+Theme Name: wpfleet Plain
+Description: A small theme for wpfleet's tests.
+Version: ${version}
+Author: wpfleet
+License: GPLv2 or later
+*/
+body { font-family: sans-serif; margin: 2em; }
+`,
+    'wpfleet-plain/index.php': `<!doctype html>
+<html <?php language_attributes(); ?>>
+<head><meta charset="<?php bloginfo( 'charset' ); ?>"><?php wp_head(); ?></head>
+<body <?php body_class(); ?> data-theme-version="${version}">
+${banner}
+<h1 id="wpfleet-plain-title"><?php bloginfo( 'name' ); ?></h1>
+<?php while ( have_posts() ) : the_post(); ?>
+<article><h2><?php the_title(); ?></h2><?php the_content(); ?></article>
+<?php endwhile; ?>
+<?php wp_footer(); ?>
+</body>
+</html>
+`,
+    'wpfleet-plain/functions.php': `<?php\nadd_theme_support( 'title-tag' );\n`,
+  };
+}
+
+export const HELLO_VERSIONS = ['1.0.0', '1.1.0', '2.0.0'];
+export const PLAIN_VERSIONS = ['1.0.0', '1.1.0'];
+
+/** The Debian packages of default themes that the release (twentytwentythree) does not hold. */
+export const DEBIAN_THEME_PACKAGES = [
+  'wordpress-theme-twentytwentyone',
+  'wordpress-theme-twentytwentytwo',
+];
+
+export interface FixtureZip {
+  kind: 'plugin' | 'theme';
+  slug: string;
+  version: string;
+  file: string;
+}
+
+/** wpfleet's own test packages in every version, written into `dir`. */
+export async function writeTestPackages(dir: string): Promise<FixtureZip[]> {
+  const out: FixtureZip[] = [];
+  for (const version of HELLO_VERSIONS) {
+    const file = await zipFiles(
+      helloPlugin(version),
+      path.join(dir, `wpfleet-hello.${version}.zip`),
+    );
+    out.push({ kind: 'plugin', slug: 'wpfleet-hello', version, file });
+  }
+  for (const version of PLAIN_VERSIONS) {
+    const file = await zipFiles(
+      plainTheme(version),
+      path.join(dir, `wpfleet-plain.${version}.zip`),
+    );
+    out.push({ kind: 'theme', slug: 'wpfleet-plain', version, file });
+  }
+  return out;
+}
+
+/**
+ * The WordPress tree of Debian's release in the tests' machine cache (added from Debian's
+ * packages into it if it is not there yet).
+ */
+async function debianRelease(): Promise<string> {
+  const cached = path.join(SHARED_CACHE, 'releases');
+  const find = async (): Promise<string | undefined> => {
+    const versions = (await fs.readdir(cached).catch(() => []))
+      .filter(isVersion)
+      .sort((a, b) => compareVersions(b, a));
+    for (const version of versions) {
+      const manifest = await fs
+        .readFile(path.join(cached, version, 'manifest.json'), 'utf8')
+        .catch(() => '');
+      if (/"source":\s*"debian"/.test(manifest)) return path.join(cached, version, 'wordpress');
+    }
+    return undefined;
+  };
+  const found = await find();
+  if (found !== undefined) return found;
+  // Adding it once keeps it in the shared cache, where the next run finds it.
+  const data = await fs.mkdtemp(path.join(os.tmpdir(), 'wpfleet-pkgfix-'));
+  try {
+    await addRelease(
+      { dataDir: data, cacheDir: SHARED_CACHE, releaseSources: ['debian'] },
+      { source: 'debian' },
+    );
+  } finally {
+    await fs.rm(data, { recursive: true, force: true });
+  }
+  const added = await find();
+  if (added === undefined) throw new Error(`Debian's release did not reach ${cached}`);
+  return added;
+}
+
+/** A Debian package's .deb in the shared cache, downloaded with apt-get the first time. */
+async function debianPackage(name: string): Promise<string> {
+  const dir = path.join(SHARED_CACHE, 'debian');
+  await fs.mkdir(dir, { recursive: true });
+  const find = async (): Promise<string | undefined> =>
+    (await fs.readdir(dir)).find((n) => n.startsWith(`${name}_`) && n.endsWith('.deb'));
+  let found = await find();
+  if (found === undefined) {
+    const incoming = await fs.mkdtemp(path.join(dir, '.incoming-'));
+    try {
+      await exec('apt-get', ['download', name], { cwd: incoming });
+      for (const deb of await fs.readdir(incoming)) {
+        await fs.rename(path.join(incoming, deb), path.join(dir, deb));
+      }
+    } finally {
+      await fs.rm(incoming, { recursive: true, force: true });
+    }
+    found = await find();
+  }
+  if (found === undefined) throw new Error(`apt-get download ${name} gave no .deb`);
+  return path.join(dir, found);
+}
+
+/**
+ * Zips of what Debian's WordPress packages hold: Akismet and twentytwentythree from the release
+ * (package `wordpress` and `wordpress-theme-twentytwentythree`), and the older default themes
+ * from their own packages, each checked against its md5sums.
+ */
+export async function writeDebianPackages(dir: string): Promise<FixtureZip[]> {
+  const root = await debianRelease();
+  const out: FixtureZip[] = [];
+  const add = async (kind: 'plugin' | 'theme', slug: string, from: string): Promise<void> => {
+    const files = await treeFiles(from, slug);
+    const header = new TextDecoder().decode(
+      files[kind === 'plugin' ? `${slug}/${slug}.php` : `${slug}/style.css`],
+    );
+    const version = /^[ \t/*#@]*Version:\s*(\S+)/im.exec(header)?.[1];
+    if (version === undefined) throw new Error(`${from} has no Version header`);
+    const file = await zipFiles(files, path.join(dir, `${slug}.${version}.zip`));
+    out.push({ kind, slug, version, file });
+  };
+  await add('plugin', 'akismet', path.join(root, 'wp-content/plugins/akismet'));
+  await add('theme', 'twentytwentythree', path.join(root, 'wp-content/themes/twentytwentythree'));
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'wpfleet-debthemes-'));
+  try {
+    for (const name of DEBIAN_THEME_PACKAGES) {
+      const deb = await debianPackage(name);
+      const version = path.basename(deb).split('_')[1] ?? '';
+      const pkg = await unpackDeb(deb, path.join(scratch, name), name, version);
+      await verifyPackage(pkg);
+      const slug = name.replace(/^wordpress-theme-/, '');
+      await add('theme', slug, path.join(pkg.root, 'usr/share/wordpress/wp-content/themes', slug));
+    }
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+  return out;
+}
