@@ -31,6 +31,10 @@ import {
   type ReleaseProvider,
 } from './runtime/provision/provisioner.js';
 import { siteJobHandlers } from './runtime/site-jobs.js';
+import { HostedSiteAgents } from './runtime/sites/hosted-agents.js';
+import { packageSourcesFor } from './runtime/packages/index.js';
+import type { PackageSources } from './core/packages/package-source.js';
+import { SiteOperationsService } from './core/site-agent/site-operations.service.js';
 
 export interface App {
   config: Config;
@@ -72,6 +76,9 @@ const JOB_ATTEMPTS = 3;
 export interface Hosting {
   runtime: PhpRuntime;
   backups: BackupManager;
+  /** Operations inside installs' WordPress (plugins, themes, users, search-replace, …). */
+  sites: SiteOperationsService;
+  packages: PackageSources;
   edge: Edge;
   provisioner: Provisioner;
   /** Call once the server listens: sets the edge's address and starts the job runner. */
@@ -173,9 +180,20 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   );
 
   let closing = false;
+  const packages = packageSourcesFor(config, log);
+  const sites = new SiteOperationsService({
+    store,
+    installs: app.services.installs,
+    agents: new HostedSiteAgents({ store, provisioner, dataDir: config.dataDir }),
+    packages,
+    pagesChanged,
+  });
+
   return {
     runtime,
     backups,
+    sites,
+    packages,
     edge,
     provisioner,
     async start(listeningPort) {

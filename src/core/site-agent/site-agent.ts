@@ -11,6 +11,7 @@
  */
 
 import type { Inventory } from '../inventory/inventory.types.js';
+import type { LocalPackage, PackageKind } from '../packages/package-source.js';
 import type {
   CreateUserInput,
   DatabaseUpgrade,
@@ -31,16 +32,10 @@ import type {
   UserWithPassword,
 } from './operations.types.js';
 
-export type ExtensionKind = 'plugin' | 'theme';
+/** A zip the platform holds on its own disk, handed to the site for one operation. */
+export type PackageFile = LocalPackage;
 
-/** A zip that the platform holds on its own disk, handed to the site for one operation. */
-export interface PackageFile {
-  kind: ExtensionKind;
-  slug: string;
-  version: string;
-  /** Absolute path on the server; never taken from a client. */
-  file: string;
-}
+export type ExtensionKind = PackageKind;
 
 export interface ExtensionInstallOptions {
   activate: boolean;

@@ -5,6 +5,7 @@ import type { Inventory } from '../inventory/inventory.types.js';
 import type { InstallRecord } from '../installs/installs.repository.js';
 import type { InstallsService } from '../installs/installs.service.js';
 import { nowIso } from '../shared/ids.js';
+import type { PackageSources } from '../packages/package-source.js';
 import type { Store } from '../store.js';
 import type {
   CreateUserInput,
@@ -26,16 +27,11 @@ import type { ExtensionKind, LoginLink, PackageFile, SiteAgent, SiteAgents } fro
 /** Where a plugin or theme comes from, as a client names it: never a path on the server. */
 export type PackageRequest = { slug: string; version?: string } | { url: string };
 
-/** Turns a client's package request into a zip the platform holds (runtime's package sources). */
-export interface PackageResolver {
-  resolve(kind: ExtensionKind, request: PackageRequest): Promise<PackageFile>;
-}
-
 export interface SiteOperationsDeps {
   store: Store;
   installs: InstallsService;
   agents: SiteAgents;
-  packages: PackageResolver;
+  packages: PackageSources;
   /** Told after every change inside a site: its cached pages are dropped on every server. */
   pagesChanged: (installId: string) => Promise<void>;
 }
@@ -84,7 +80,7 @@ export class SiteOperationsService {
     options: { activate: boolean; overwrite: boolean },
   ): Promise<ExtensionChange> {
     const work = async (agent: SiteAgent): Promise<ExtensionChange> => {
-      const pkg = await this.deps.packages.resolve(kind, request);
+      const pkg = await this.fetch(kind, request);
       return kind === 'plugin'
         ? agent.installPlugin(pkg, options)
         : agent.installTheme(pkg, options);
@@ -108,7 +104,7 @@ export class SiteOperationsService {
           ? (await agent.listPlugins()).some((p) => p.slug === slug)
           : (await agent.listThemes()).some((t) => t.stylesheet === slug);
       if (!installed) throw notInstalled(kind, slug);
-      const pkg = await this.deps.packages.resolve(kind, request);
+      const pkg = await this.fetch(kind, request);
       return kind === 'plugin' ? agent.updatePlugin(pkg) : agent.updateTheme(pkg);
     };
     return this.change(actor, installId, `${kind}.update`, request, work, extension);
@@ -256,6 +252,13 @@ export class SiteOperationsService {
     return this.change(actor, installId, 'site.object_cache_flush', {}, work, (flushed) => ({
       flushed,
     }));
+  }
+
+  /** The zip of a package request: a slug (and version) from the sources, or an https URL. */
+  private fetch(kind: ExtensionKind, request: PackageRequest): Promise<PackageFile> {
+    return 'url' in request
+      ? this.deps.packages.fromUrl(kind, request.url)
+      : this.deps.packages.fetch(kind, request.slug, request.version);
   }
 
   private async site(
