@@ -17,6 +17,7 @@ import type {
   SshKeyBody,
   UserBody,
 } from './schemas/models.js';
+import { formatRoles } from './roles.js';
 
 export function presentAccount(a: AccountRow): AccountBody {
   return { id: a.id, name: a.name, nickname: a.nickname };
@@ -33,7 +34,7 @@ export function presentAccountUser(v: AccountUserView): AccountUserBody {
     phone: m.phone,
     invite_accepted: m.invite_accepted === 1,
     mfa_enabled: m.mfa_enabled === 1,
-    roles: m.roles,
+    roles: formatRoles(m.role),
     ...(v.lastOwner === null ? {} : { last_owner: v.lastOwner }),
     ...(v.installs === null ? {} : { installs: v.installs }),
   };
