@@ -1,4 +1,5 @@
 import { ForbiddenError } from './errors.js';
+import { OWNER, type AccountRole } from './users/roles.js';
 
 export type Scope = 'read' | 'write' | 'delete';
 export const SCOPES: readonly Scope[] = ['read', 'write', 'delete'];
@@ -13,19 +14,19 @@ export interface Actor {
   /** Recorded in the activity log: `credential:<id>` or `cli`. */
   label: string;
   scopes: ReadonlySet<Scope>;
-  /** Comma-separated WP Engine roles of the user on this account, e.g. `full,billing`. */
-  roles: string;
-  /** Installs a partial user may touch; null means every install of the account. */
+  /** What the user may do on this account. */
+  role: AccountRole;
+  /** Installs a limited member may touch; null means every install of the account. */
   installIds: ReadonlySet<string> | null;
 }
 
-export function hasRole(actor: Actor, role: 'owner' | 'full' | 'partial'): boolean {
-  return actor.roles.split(',').includes(role);
+export function actsAsOwner(actor: Actor): boolean {
+  return actor.role.level === 'owner';
 }
 
-/** Owners and full users manage the account; partial users only their installs. */
+/** Owners and managers manage the account; limited members only their installs. */
 export function requireAccountManager(actor: Actor): void {
-  if (!hasRole(actor, 'owner') && !hasRole(actor, 'full')) throw new ForbiddenError();
+  if (actor.role.level === 'limited') throw new ForbiddenError();
 }
 
 export function canSeeInstall(actor: Actor, installId: string): boolean {
@@ -43,7 +44,7 @@ export function operatorActor(accountId: string): Actor {
     userId: 'operator',
     label: 'cli',
     scopes: new Set(SCOPES),
-    roles: 'owner',
+    role: OWNER,
     installIds: null,
   };
 }

@@ -591,7 +591,7 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
         const statuses = results.map((r) => r.status);
         expect(statuses.filter((s) => s === 200 || s === 204)).toHaveLength(1);
         const members = await h.app.store.read.users.listMembers(t.accountId);
-        expect(members.filter((m) => m.roles === 'owner')).toHaveLength(1);
+        expect(members.filter((m) => m.role.level === 'owner')).toHaveLength(1);
       }
     });
 
@@ -604,6 +604,51 @@ describe.each(ENGINES)('WP Engine accounts and account users on %s', (engine) =>
         { auth: t.auth },
       );
       expect(del.status).toBe(204);
+    });
+  });
+
+  describe('the order of refusals', () => {
+    it('checks who asks before reading the roles, and the account id before the roles', async () => {
+      const t = await h.tenant();
+      const other = await h.tenant();
+      const p = await member(t, 'partial');
+      const full = await member(t, 'full');
+      const post = (auth: string, accountId: string, user: Record<string, unknown>) =>
+        h.request<ErrorBody>('POST', `/v1/accounts/${accountId}/account_users`, {
+          auth,
+          body: {
+            user: {
+              account_id: accountId,
+              first_name: 'Ada',
+              last_name: 'Lovelace',
+              email: email(),
+              ...user,
+            },
+          },
+        });
+      // Another account: not found, whatever the roles say.
+      expect((await post(t.auth, other.accountId, { roles: 'superuser' })).status).toBe(404);
+      // A partial user may not manage members: 403, not a complaint about the roles.
+      expect((await post(p.auth, t.accountId, { roles: 'superuser' })).status).toBe(403);
+      const patched = await h.request<ErrorBody>(
+        'PATCH',
+        `/v1/accounts/${t.accountId}/account_users/${full.userId}`,
+        { auth: p.auth, body: { roles: 'superuser' } },
+      );
+      expect(patched.status).toBe(403);
+      // The body's account id is checked before its roles.
+      const mismatch = await post(t.auth, t.accountId, {
+        account_id: other.accountId,
+        roles: 'superuser',
+      });
+      expect(mismatch.status).toBe(400);
+      expect(mismatch.body.errors?.[0]?.field).toBe('account_id');
+      // Roles before the other fields; a full user naming an owner is refused before its email.
+      const badBoth = await post(t.auth, t.accountId, { roles: 'superuser', email: 'nope' });
+      expect(badBoth.body.errors?.[0]?.field).toBe('roles');
+      expect((await post(full.auth, t.accountId, { roles: 'owner', email: 'nope' })).status).toBe(
+        403,
+      );
     });
   });
 

@@ -210,10 +210,14 @@ describe.each(ENGINES)('domain check_status reports on %s', (engine) => {
     expect(status?.ssl.error).not.toBe('');
     expect(wp.seen.some((r) => r.host === siteHost)).toBe(true);
 
-    // The job's stored result is the report.
+    // The job's stored result is the check, in wpfleet's own words.
     const job = await h.app.store.read.jobs.findById(t.accountId, reportId);
     expect(job?.state).toBe('succeeded');
-    expect(JSON.parse(job?.result ?? '{}')).toMatchObject({ id: reportId, complete: true });
+    expect(JSON.parse(job?.result ?? '{}')).toMatchObject({
+      installName: install.name,
+      platformAddress: '192.0.2.10',
+      checks: [{ domain: siteHost, conclusion: 'serving' }],
+    });
   });
 
   it('reports the install cname that DNS does not know as a DNS error', async () => {

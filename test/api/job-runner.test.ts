@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/composition.js';
 import { SCOPES, type Actor } from '../../src/core/actor.js';
+import { OWNER } from '../../src/core/users/roles.js';
 import { FinalJobError, runnable } from '../../src/core/jobs/job-contract.js';
 import type { JobRow, NewJob } from '../../src/core/jobs/jobs.repository.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -59,7 +60,7 @@ describe.each(ENGINES)('the job runner on %s', (engine) => {
       userId: created.ownerUserId,
       label: 'test',
       scopes: new Set(SCOPES),
-      roles: 'owner',
+      role: OWNER,
       installIds: null,
     };
   });

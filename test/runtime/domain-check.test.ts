@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { notAnsweringHere } from '../../src/core/domains/domain-check.js';
 import { DomainChecker } from '../../src/runtime/domain-check/checker.js';
 import {
   hasOpenssl,
@@ -46,7 +47,6 @@ const ZONE: Zone = {
 };
 
 const TARGET = {
-  installName: 'mysite',
   installCname: INSTALL_CNAME,
   installHosts: [INSTALL_CNAME, 'site.test', 'www.site.test', 'v6.site.test'],
 };
@@ -97,40 +97,39 @@ describe('domain check', () => {
   it('reports a name whose A record is a platform address as pointing here, with its DNS', async () => {
     const status = await checker().check({ ...TARGET, name: 'site.test' });
     expect(status).toMatchObject({
-      name: 'site.test',
-      a_record: '127.0.0.1',
-      aaaa_record: '',
-      cname: '',
-      complete: true,
-      result: 'ok',
-      dns_error: false,
-      http_error: false,
-      points_to_platform: true,
-      install_name: 'mysite',
-      ip: ['127.0.0.1'],
-      address: ['127.0.0.1'],
-      dns_provider: 'dnsprovider.example',
-      ns: [{ host: 'ns1.dnsprovider.example' }, { host: 'ns2.dnsprovider.example' }],
-      mx: [
-        { Host: 'mx1.mail.example', Pref: 10 },
-        { Host: 'mx2.mail.example', Pref: 20 },
+      domain: 'site.test',
+      conclusion: 'serving',
+      pointsToPlatform: true,
+      platformAddresses: ['127.0.0.1'],
+      problem: '',
+    });
+    expect(status.dns).toEqual({
+      cnames: [],
+      a: ['127.0.0.1'],
+      aaaa: [],
+      nameServers: ['ns1.dnsprovider.example', 'ns2.dnsprovider.example'],
+      mailExchangers: [
+        { host: 'mx1.mail.example', priority: 10 },
+        { host: 'mx2.mail.example', priority: 20 },
       ],
       txt: ['v=spf1 -all'],
       soa: [
         {
-          ns: 'ns1.dnsprovider.example',
-          mbox: 'hostmaster.site.test',
+          primaryNameServer: 'ns1.dnsprovider.example',
+          hostmaster: 'hostmaster.site.test',
           serial: 2024010101,
           refresh: 7200,
           retry: 900,
           expire: 1209600,
-          minttl: 300,
+          minimumTtl: 300,
         },
       ],
-      caa: [{ flag: 0, tag: 'issue', value: 'letsencrypt.org' }],
-      dns_errors: [],
-      error: '',
+      caa: [{ flags: 0, tag: 'issue', value: 'letsencrypt.org' }],
+      provider: 'dnsprovider.example',
+      failed: false,
+      failures: [],
     });
+    expect(notAnsweringHere(status)).toBe(false);
     expect(status.http).toEqual([
       {
         address: '127.0.0.1',
@@ -138,56 +137,54 @@ describe('domain check', () => {
         status: 200,
         location: null,
         wordpress: true,
-        this_install: true,
+        thisInstall: true,
         error: null,
       },
     ]);
     // The request carried the domain as its Host.
     expect(wp.seen.at(-1)).toEqual({ host: 'site.test', url: '/' });
-    expect(Date.parse(status.checked_at ?? '')).not.toBeNaN();
+    expect(Date.parse(status.checkedAt ?? '')).not.toBeNaN();
   });
 
   it.skipIf(!hasOpenssl())('reads the TLS certificate on the HTTPS port', async () => {
     const status = await checker().check({ ...TARGET, name: 'site.test' });
-    const ssl = status.ssl;
-    expect(ssl).toMatchObject({
+    const tls = status.tls;
+    expect(tls).toMatchObject({
       status: 'unverified',
-      common_name: 'site.test',
+      commonName: 'site.test',
       issuer: 'site.test',
-      dns_names: ['site.test', 'www.site.test'],
-      sans: ['DNS:site.test', 'DNS:www.site.test'],
-      name_matches: true,
+      dnsNames: ['site.test', 'www.site.test'],
+      altNames: ['DNS:site.test', 'DNS:www.site.test'],
+      nameMatches: true,
       address: '127.0.0.1',
       port: secure?.port,
     });
-    expect(ssl.subject).toMatchObject({ CN: 'site.test', O: 'wpfleet test' });
+    expect(tls.subject).toMatchObject({ CN: 'site.test', O: 'wpfleet test' });
     // Self-signed: facts read, but not trusted.
-    expect(ssl.error).toMatch(/SELF_SIGNED|self.signed/i);
-    expect(ssl.days_left === 29 || ssl.days_left === 30).toBe(true);
-    expect(Date.parse(ssl.not_after) - Date.parse(ssl.not_before)).toBe(30 * 86_400_000);
-    expect(ssl.serial_number).toMatch(/^[0-9A-F]+$/);
+    expect(tls.problem).toMatch(/SELF_SIGNED|self.signed/i);
+    expect(tls.daysLeft === 29 || tls.daysLeft === 30).toBe(true);
+    expect(Date.parse(tls.validUntil) - Date.parse(tls.validFrom)).toBe(30 * 86_400_000);
+    expect(tls.serialNumber).toMatch(/^[0-9A-F]+$/);
 
     // A name the certificate does not cover, and a clock past its end.
     const later = checker({ now: () => new Date(Date.now() + 100 * 86_400_000) });
     const v6 = await later.check({ ...TARGET, name: 'v6.site.test' });
-    expect(v6.ssl.address).toBe('::1');
+    expect(v6.tls.address).toBe('::1');
     // The https test server listens on 127.0.0.1 only: ::1 refuses.
-    expect(v6.ssl.status).toBe('unavailable');
+    expect(v6.tls.status).toBe('unavailable');
     const expired = await later.check({ ...TARGET, name: 'site.test' });
-    expect(expired.ssl.days_left).toBeLessThan(-60);
-    expect(expired.ssl).toMatchObject({ status: 'unverified', error: 'CERT_HAS_EXPIRED' });
+    expect(expired.tls.daysLeft).toBeLessThan(-60);
+    expect(expired.tls).toMatchObject({ status: 'unverified', problem: 'CERT_HAS_EXPIRED' });
     expect(secure?.seen.length).toBe(0); // TLS facts only: no HTTP request over it
   });
 
   it('follows a CNAME to the install cname', async () => {
     const status = await checker().check({ ...TARGET, name: 'www.site.test' });
     expect(status).toMatchObject({
-      cname: INSTALL_CNAME,
-      a_record: '127.0.0.1',
-      points_to_platform: true,
-      result: 'ok',
+      pointsToPlatform: true,
+      conclusion: 'serving',
       // NS of the nearest zone that has them.
-      dns_provider: 'dnsprovider.example',
+      dns: { cnames: [INSTALL_CNAME], a: ['127.0.0.1'], provider: 'dnsprovider.example' },
     });
     expect(wp.seen.at(-1)?.host).toBe('www.site.test');
   });
@@ -198,16 +195,14 @@ describe('domain check', () => {
       const before = wp.seen.length;
       const status = await checker().check({ ...TARGET, name: 'elsewhere.test' });
       expect(status).toMatchObject({
-        a_record: FAR,
-        ip: [FAR],
-        address: [],
-        points_to_platform: false,
-        result: 'not_pointed',
-        dns_error: false,
-        http_error: false,
+        dns: { a: [FAR], aaaa: [], failed: false },
+        platformAddresses: [],
+        pointsToPlatform: false,
+        conclusion: 'points_elsewhere',
         http: [],
       });
-      expect(status.ssl.status).toBe('not_checked');
+      expect(notAnsweringHere(status)).toBe(false);
+      expect(status.tls.status).toBe('not_checked');
       expect(wp.seen.length).toBe(before);
       expect(JSON.stringify(connect.mock.calls)).not.toContain(FAR);
     } finally {
@@ -224,14 +219,13 @@ describe('domain check', () => {
         name: 'alias.test',
       });
       expect(status).toMatchObject({
-        cname: 'far.wpfleet.test',
-        ip: [FAR],
-        address: [],
-        points_to_platform: true,
-        result: 'http_error',
-        http_error: true,
+        dns: { cnames: ['far.wpfleet.test'], a: [FAR], aaaa: [] },
+        platformAddresses: [],
+        pointsToPlatform: true,
+        conclusion: 'not_serving',
         http: [],
       });
+      expect(notAnsweringHere(status)).toBe(true);
       expect(JSON.stringify(connect.mock.calls)).not.toContain(FAR);
     } finally {
       connect.mockRestore();
@@ -241,27 +235,27 @@ describe('domain check', () => {
   it('reports NXDOMAIN as a DNS error', async () => {
     const status = await checker().check({ ...TARGET, name: 'nx.test' });
     expect(status).toMatchObject({
-      result: 'dns_error',
-      dns_error: true,
-      complete: true,
-      points_to_platform: false,
-      ip: [],
+      conclusion: 'unresolved',
+      dns: { failed: true, a: [], aaaa: [] },
+      pointsToPlatform: false,
       http: [],
     });
-    expect(status.dns_errors.map((e) => [e.type, e.code])).toEqual([
+    expect(status.dns.failures.map((e) => [e.type, e.code])).toEqual([
       ['A', 'ENOTFOUND'],
       ['AAAA', 'ENOTFOUND'],
     ]);
-    expect(status.ssl.status).toBe('not_checked');
+    expect(status.tls.status).toBe('not_checked');
   });
 
   it('is not a DNS error for a name that exists without addresses', async () => {
     const status = await checker().check({ ...TARGET, name: 'mailonly.test' });
     expect(status).toMatchObject({
-      result: 'not_pointed',
-      dns_error: false,
-      mx: [{ Host: 'mx.mail.example', Pref: 10 }],
-      dns_errors: [],
+      conclusion: 'points_elsewhere',
+      dns: {
+        failed: false,
+        mailExchangers: [{ host: 'mx.mail.example', priority: 10 }],
+        failures: [],
+      },
     });
   });
 
@@ -273,28 +267,24 @@ describe('domain check', () => {
       httpsPort: closedPort,
       timeoutMs: 2000,
     }).check({ ...TARGET, name: 'site.test' });
-    expect(notWp).toMatchObject({
-      result: 'http_error',
-      http_error: true,
-      points_to_platform: true,
-    });
-    expect(notWp.http[0]).toMatchObject({ status: 200, wordpress: false, this_install: false });
-    expect(notWp.ssl).toMatchObject({ status: 'unavailable', error: 'ECONNREFUSED' });
+    expect(notWp).toMatchObject({ conclusion: 'not_serving', pointsToPlatform: true });
+    expect(notAnsweringHere(notWp)).toBe(true);
+    expect(notWp.http[0]).toMatchObject({ status: 200, wordpress: false, thisInstall: false });
+    expect(notWp.tls).toMatchObject({ status: 'unavailable', problem: 'ECONNREFUSED' });
 
     // WordPress, but another install's (its pages name other hosts).
     const other = await checker().check({
       name: 'site.test',
-      installName: 'other',
       installCname: 'other.wpfleet.test',
       installHosts: ['other.wpfleet.test'],
     });
-    expect(other.http[0]).toMatchObject({ wordpress: true, this_install: false });
-    expect(other.result).toBe('http_error');
+    expect(other.http[0]).toMatchObject({ wordpress: true, thisInstall: false });
+    expect(other.conclusion).toBe('not_serving');
 
     const refused = await checker({ httpPort: closedPort }).check({ ...TARGET, name: 'site.test' });
     expect(refused.http[0]).toMatchObject({ status: null, wordpress: false });
     expect(refused.http[0]?.error).toMatch(/ECONNREFUSED/);
-    expect(refused.result).toBe('http_error');
+    expect(refused.conclusion).toBe('not_serving');
 
     // A resolver that never answers: the lookups time out, the check still completes.
     const silent = await import('node:dgram').then((d) => d.createSocket('udp4'));
@@ -305,14 +295,14 @@ describe('domain check', () => {
         dnsServers: [`127.0.0.1:${silent.address().port}`],
         timeoutMs: 300,
       }).check({ ...TARGET, name: 'site.test' });
-      expect(deaf).toMatchObject({ complete: true, result: 'dns_error', dns_error: true });
-      expect(deaf.dns_errors.map((e) => e.code)).toContain('ETIMEOUT');
+      expect(deaf).toMatchObject({ conclusion: 'unresolved', dns: { failed: true } });
+      expect(deaf.dns.failures.map((e) => e.code)).toContain('ETIMEOUT');
     } finally {
       silent.close();
     }
   });
 
-  it('picks a non-loopback platform address as install_ip', () => {
+  it('picks a non-loopback platform address as the one to point at', () => {
     expect(new DomainChecker({ platformAddresses: ['127.0.0.1', '192.0.2.7'] }).installIp).toBe(
       '192.0.2.7',
     );

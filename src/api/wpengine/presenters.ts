@@ -1,6 +1,5 @@
 import type { AccountRow } from '../../core/accounts/accounts.repository.js';
 import type { BackupRow } from '../../core/backups/backups.repository.js';
-import type { DomainStatusReport } from '../../core/domains/domain-report.js';
 import type { DomainView } from '../../core/domains/domains.service.js';
 import type { InstallView } from '../../core/installs/installs.types.js';
 import type { SiteView } from '../../core/sites/sites.service.js';
@@ -18,7 +17,7 @@ import type {
   SshKeyBody,
   UserBody,
 } from './schemas/models.js';
-import type { DomainStatusReportBody } from './schemas/domain-status.js';
+import { formatRoles } from './roles.js';
 
 export function presentAccount(a: AccountRow): AccountBody {
   return { id: a.id, name: a.name, nickname: a.nickname };
@@ -35,7 +34,7 @@ export function presentAccountUser(v: AccountUserView): AccountUserBody {
     phone: m.phone,
     invite_accepted: m.invite_accepted === 1,
     mfa_enabled: m.mfa_enabled === 1,
-    roles: m.roles,
+    roles: formatRoles(m.role),
     ...(v.lastOwner === null ? {} : { last_owner: v.lastOwner }),
     ...(v.installs === null ? {} : { installs: v.installs }),
   };
@@ -132,8 +131,4 @@ export function presentUser(u: UserRow): UserBody {
 
 export function presentSshKey(k: SshKeyRow): SshKeyBody {
   return { uuid: k.id, comment: k.comment, fingerprint: k.fingerprint, created_at: k.created_at };
-}
-
-export function presentDomainStatusReport(r: DomainStatusReport): DomainStatusReportBody {
-  return { ...r, domains: r.domains.map((d) => ({ ...d, ssl: { ...d.ssl } })) };
 }

@@ -1,4 +1,5 @@
 import type { Actor } from '../actor.js';
+import { OWNER } from '../users/roles.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { newId, nowIso } from '../shared/ids.js';
 import type { Page, PageRequest } from '../shared/page.js';
@@ -75,7 +76,7 @@ export class AccountsService {
       await r.users.insertMembership({
         account_id: account.id,
         user_id: userId,
-        roles: 'owner',
+        role: OWNER,
         invite_accepted: 1,
         created_at: now,
       });

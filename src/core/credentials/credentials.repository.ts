@@ -1,10 +1,20 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { CredentialsTable, DB } from '../../db/schema.js';
+import { roleFromColumn, type AccountRole } from '../users/roles.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
 
-/** A live credential with the roles its user holds on its account, read in one query. */
-export type CredentialWithRoles = CredentialRow & { roles: string };
+/** A live credential with the role its user holds on its account, read in one query. */
+export type CredentialWithRole = CredentialRow & { role: AccountRole };
+
+async function withRole(
+  query: Promise<(CredentialRow & { roles: string }) | undefined>,
+): Promise<CredentialWithRole | undefined> {
+  const row = await query;
+  if (row === undefined) return undefined;
+  const { roles, ...credential } = row;
+  return { ...credential, role: roleFromColumn(roles) };
+}
 
 export class CredentialsRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -36,15 +46,15 @@ export class CredentialsRepository {
       .where('c.revoked_at', 'is', null);
   }
 
-  findById(id: string): Promise<CredentialWithRoles | undefined> {
-    return this.live().where('c.id', '=', id).executeTakeFirst();
+  findById(id: string): Promise<CredentialWithRole | undefined> {
+    return withRole(this.live().where('c.id', '=', id).executeTakeFirst());
   }
 
-  findByMainwpKey(keyHash: string): Promise<CredentialWithRoles | undefined> {
-    return this.live().where('c.mainwp_key_hash', '=', keyHash).executeTakeFirst();
+  findByMainwpKey(keyHash: string): Promise<CredentialWithRole | undefined> {
+    return withRole(this.live().where('c.mainwp_key_hash', '=', keyHash).executeTakeFirst());
   }
 
-  findByWispanelToken(tokenHash: string): Promise<CredentialWithRoles | undefined> {
-    return this.live().where('c.wispanel_hash', '=', tokenHash).executeTakeFirst();
+  findByWispanelToken(tokenHash: string): Promise<CredentialWithRole | undefined> {
+    return withRole(this.live().where('c.wispanel_hash', '=', tokenHash).executeTakeFirst());
   }
 }

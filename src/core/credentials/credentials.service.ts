@@ -9,7 +9,8 @@ import {
   secretMatches,
 } from '../shared/secrets.js';
 import type { Store } from '../store.js';
-import type { CredentialRow, CredentialWithRoles } from './credentials.repository.js';
+import { isLimited, isOwner } from '../users/roles.js';
+import type { CredentialRow, CredentialWithRole } from './credentials.repository.js';
 
 /** A new credential's secrets, shown once and never stored in plain. */
 export interface IssuedCredential {
@@ -39,7 +40,7 @@ export class CredentialsService {
       const members = await r.users.listMembers(accountId);
       const member =
         userId === undefined
-          ? members.find((m) => m.roles.split(',').includes('owner'))
+          ? members.find((m) => isOwner(m.role))
           : members.find((m) => m.id === userId);
       if (member === undefined) throw new NotFoundError('User');
 
@@ -103,9 +104,8 @@ export class CredentialsService {
     return row === undefined ? null : this.actorFor(row);
   }
 
-  private async actorFor(row: CredentialWithRoles): Promise<Actor> {
-    const partial = !row.roles.split(',').some((r) => r === 'owner' || r === 'full');
-    const access = partial
+  private async actorFor(row: CredentialWithRole): Promise<Actor> {
+    const access = isLimited(row.role)
       ? await this.store.read.users.listInstallAccess(row.account_id, [row.user_id])
       : null;
     return {
@@ -113,7 +113,7 @@ export class CredentialsService {
       userId: row.user_id,
       label: `credential:${row.id}`,
       scopes: new Set(row.scopes.split(',') as Scope[]),
-      roles: row.roles,
+      role: row.role,
       installIds: access === null ? null : new Set(access.map((a) => a.id)),
     };
   }

@@ -6,7 +6,8 @@ import { throttleJob } from '../jobs/throttle.js';
 import { isUuid, newId, nowIso } from '../shared/ids.js';
 import type { Page, PageRequest } from '../shared/page.js';
 import type { Repositories, Store } from '../store.js';
-import { DOMAIN_CHECK_JOB, reportOfJob, type DomainStatusReport } from './domain-report.js';
+import { DOMAIN_CHECK_JOB, type DomainCheckReport } from './domain-check.js';
+import { reportOfJob } from './domain-check-report.js';
 import type { DomainRow } from './domains.repository.js';
 import { isHostname, normalizeHostname } from './hostname.js';
 
@@ -23,8 +24,8 @@ export interface NewDomain {
 
 export interface DomainChanges {
   primary?: boolean | undefined;
-  /** A domain id, or the string "nil" to remove the redirect. */
-  redirect_to?: string | undefined;
+  /** A domain id to redirect to, or null to stop redirecting. */
+  redirect_to?: string | null | undefined;
 }
 
 export const BULK_MAX = 20;
@@ -150,7 +151,7 @@ export class DomainsService {
       const domain = await this.find(r, install, id);
       if (changes.redirect_to !== undefined) {
         const target =
-          changes.redirect_to === 'nil'
+          changes.redirect_to === null
             ? null
             : await this.redirectTarget(r, install, changes.redirect_to, domain);
         if (target !== null && (domain.is_primary === 1 || changes.primary === true)) {
@@ -212,7 +213,7 @@ export class DomainsService {
    * The report of a check_status job on this install: `complete: false` while the job waits or
    * runs. A report of another install, or of another account, is not found.
    */
-  async getReport(actor: Actor, installId: string, reportId: string): Promise<DomainStatusReport> {
+  async getReport(actor: Actor, installId: string, reportId: string): Promise<DomainCheckReport> {
     const r = this.store.read;
     const install = await this.installs.find(r, actor, installId);
     const job = isUuid(reportId) ? await r.jobs.findById(actor.accountId, reportId) : undefined;

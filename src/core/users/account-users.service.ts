@@ -1,22 +1,31 @@
-import { hasRole, requireAccountManager, type Actor } from '../actor.js';
+import { actsAsOwner, requireAccountManager, type Actor } from '../actor.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { isEmail } from '../shared/email.js';
 import { isUuid, newId, nowIso } from '../shared/ids.js';
 import { requiredName } from '../shared/text.js';
 import type { Repositories, Store } from '../store.js';
-import { isOwner, isPartial, parseRoles } from './roles.js';
+import { isLimited, isOwner, type AccountRole } from './roles.js';
 import type { MemberRow, UserRow } from './users.repository.js';
 import type { AccountUserChanges, AccountUserView, NewAccountUser } from './users.types.js';
 
 const RESOURCE = 'AccountUser';
 
-/** The people of an account and their roles, as WP Engine's account_users. */
+/** The people of an account and their roles. */
 export class AccountUsersService {
   constructor(private readonly store: Store) {}
 
-  async list(actor: Actor, accountId: string): Promise<AccountUserView[]> {
-    this.requireOwnAccount(actor, accountId);
+  /**
+   * What every operation here starts with: the actor's own account, and the right to manage it.
+   * A dialect calls it before reading its own words for roles, so that a caller without that
+   * right learns only that (404/403), whatever the body says.
+   */
+  requireManager(actor: Actor, accountId: string): void {
+    if (accountId !== actor.accountId) throw new NotFoundError('Account');
     requireAccountManager(actor);
+  }
+
+  async list(actor: Actor, accountId: string): Promise<AccountUserView[]> {
+    this.requireManager(actor, accountId);
     return this.views(
       this.store.read,
       actor.accountId,
@@ -25,8 +34,7 @@ export class AccountUsersService {
   }
 
   async get(actor: Actor, accountId: string, userId: string): Promise<AccountUserView> {
-    this.requireOwnAccount(actor, accountId);
-    requireAccountManager(actor);
+    this.requireManager(actor, accountId);
     const member = await this.find(this.store.read, accountId, userId);
     const [view] = await this.views(this.store.read, accountId, [member]);
     if (view === undefined) throw new NotFoundError(RESOURCE);
@@ -34,18 +42,9 @@ export class AccountUsersService {
   }
 
   async create(actor: Actor, accountId: string, input: NewAccountUser): Promise<AccountUserView> {
-    this.requireOwnAccount(actor, accountId);
-    requireAccountManager(actor);
-    if (input.account_id !== accountId) {
-      throw ValidationError.field(
-        RESOURCE,
-        'account_id',
-        'invalid',
-        'Account id must match the account in the path',
-      );
-    }
-    const roles = parseRoles(input.roles);
-    if (isOwner(roles) && !hasRole(actor, 'owner')) throw new ForbiddenError();
+    this.requireManager(actor, accountId);
+    const role = input.role;
+    if (isOwner(role) && !actsAsOwner(actor)) throw new ForbiddenError();
     const firstName = requiredName(RESOURCE, 'first_name', input.first_name, 100);
     const lastName = requiredName(RESOURCE, 'last_name', input.last_name, 100);
     const email = input.email.trim().toLowerCase();
@@ -84,16 +83,16 @@ export class AccountUsersService {
       await r.users.insertMembership({
         account_id: accountId,
         user_id: user.id,
-        roles,
+        role,
         invite_accepted: 0,
         created_at: now,
       });
-      await this.setInstallAccess(r, accountId, user.id, roles, input.install_ids);
+      await this.setInstallAccess(r, accountId, user.id, role, input.install_ids);
       await r.activity.record(actor, {
         action: 'account_user.create',
         targetType: 'user',
         targetId: user.id,
-        details: { email, roles, install_ids: input.install_ids ?? [] },
+        details: { email, role, install_ids: input.install_ids ?? [] },
       });
       return user.id;
     });
@@ -106,21 +105,20 @@ export class AccountUsersService {
     userId: string,
     changes: AccountUserChanges,
   ): Promise<AccountUserView> {
-    this.requireOwnAccount(actor, accountId);
-    requireAccountManager(actor);
-    const roles = parseRoles(changes.roles);
+    this.requireManager(actor, accountId);
+    const role = changes.role;
     await this.store.transaction(async (r) => {
       const member = await this.find(r, accountId, userId);
-      if ((isOwner(member.roles) || isOwner(roles)) && !hasRole(actor, 'owner'))
+      if ((isOwner(member.role) || isOwner(role)) && !actsAsOwner(actor))
         throw new ForbiddenError();
-      if (isOwner(member.roles) && !isOwner(roles)) await this.requireAnotherOwner(r, accountId);
-      await r.users.updateRoles(accountId, member.id, roles);
-      await this.setInstallAccess(r, accountId, member.id, roles, changes.install_ids);
+      if (isOwner(member.role) && !isOwner(role)) await this.requireAnotherOwner(r, accountId);
+      await r.users.updateRole(accountId, member.id, role);
+      await this.setInstallAccess(r, accountId, member.id, role, changes.install_ids);
       await r.activity.record(actor, {
         action: 'account_user.update',
         targetType: 'user',
         targetId: member.id,
-        details: { roles, install_ids: changes.install_ids ?? null },
+        details: { role, install_ids: changes.install_ids ?? null },
       });
     });
     return this.get(actor, accountId, userId);
@@ -128,12 +126,11 @@ export class AccountUsersService {
 
   /** Removes the user from the account; the user itself stays (it may belong to others). */
   async delete(actor: Actor, accountId: string, userId: string): Promise<void> {
-    this.requireOwnAccount(actor, accountId);
-    requireAccountManager(actor);
+    this.requireManager(actor, accountId);
     await this.store.transaction(async (r) => {
       const member = await this.find(r, accountId, userId);
-      if (isOwner(member.roles)) {
-        if (!hasRole(actor, 'owner')) throw new ForbiddenError();
+      if (isOwner(member.role)) {
+        if (!actsAsOwner(actor)) throw new ForbiddenError();
         await this.requireAnotherOwner(r, accountId);
       }
       await r.users.deleteMembership(accountId, member.id);
@@ -146,10 +143,6 @@ export class AccountUsersService {
         details: { email: member.email },
       });
     });
-  }
-
-  private requireOwnAccount(actor: Actor, accountId: string): void {
-    if (accountId !== actor.accountId) throw new NotFoundError('Account');
   }
 
   private async find(r: Repositories, accountId: string, userId: string): Promise<MemberRow> {
@@ -171,15 +164,15 @@ export class AccountUsersService {
     }
   }
 
-  /** Partial users get exactly the listed installs; other roles see every install. */
+  /** Limited members get exactly the listed installs; other roles see every install. */
   private async setInstallAccess(
     r: Repositories,
     accountId: string,
     userId: string,
-    roles: string,
+    role: AccountRole,
     installIds: string[] | undefined,
   ): Promise<void> {
-    if (!isPartial(roles)) {
+    if (!isLimited(role)) {
       await r.users.replaceInstallAccess(accountId, userId, []);
       return;
     }
@@ -203,17 +196,17 @@ export class AccountUsersService {
     accountId: string,
     members: MemberRow[],
   ): Promise<AccountUserView[]> {
-    const ownerCount = members.some((m) => isOwner(m.roles))
+    const ownerCount = members.some((m) => isOwner(m.role))
       ? await r.users.countOwners(accountId)
       : 0;
-    const partialIds = members.filter((m) => isPartial(m.roles)).map((m) => m.id);
-    const access = await r.users.listInstallAccess(accountId, partialIds);
+    const limitedIds = members.filter((m) => isLimited(m.role)).map((m) => m.id);
+    const access = await r.users.listInstallAccess(accountId, limitedIds);
     return members.map((member) => ({
       member,
-      installs: isPartial(member.roles)
+      installs: isLimited(member.role)
         ? access.filter((a) => a.user_id === member.id).map((a) => ({ id: a.id, name: a.name }))
         : null,
-      lastOwner: isOwner(member.roles) ? ownerCount <= 1 : null,
+      lastOwner: isOwner(member.role) ? ownerCount <= 1 : null,
     }));
   }
 }

@@ -1,14 +1,21 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AccountUsersTable, DB, UsersTable } from '../../db/schema.js';
+import { roleFromColumn, roleToColumn, type AccountRole } from './roles.js';
 
 export type UserRow = Selectable<UsersTable>;
-export type MembershipRow = Selectable<AccountUsersTable>;
-export type MemberRow = UserRow & Pick<MembershipRow, 'account_id' | 'roles' | 'invite_accepted'>;
+/** A user's membership of an account, with the role decoded from its column. */
+export type Membership = Omit<Selectable<AccountUsersTable>, 'roles'> & { role: AccountRole };
+export type MemberRow = UserRow & Pick<Membership, 'account_id' | 'role' | 'invite_accepted'>;
 
 export interface MemberInstall {
   user_id: string;
   id: string;
   name: string;
+}
+
+function decoded<R extends { roles: string }>(row: R): Omit<R, 'roles'> & { role: AccountRole } {
+  const { roles, ...rest } = row;
+  return { ...rest, role: roleFromColumn(roles) };
 }
 
 /** Users are platform-wide identities; memberships tie them to accounts with roles. */
@@ -27,8 +34,12 @@ export class UsersRepository {
     return this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
   }
 
-  async insertMembership(row: MembershipRow): Promise<void> {
-    await this.db.insertInto('account_users').values(row).execute();
+  async insertMembership(membership: Membership): Promise<void> {
+    const { role, ...row } = membership;
+    await this.db
+      .insertInto('account_users')
+      .values({ ...row, roles: roleToColumn(role) })
+      .execute();
   }
 
   private members(accountId: string) {
@@ -40,18 +51,20 @@ export class UsersRepository {
       .where('m.account_id', '=', accountId);
   }
 
-  findMember(accountId: string, userId: string): Promise<MemberRow | undefined> {
-    return this.members(accountId).where('m.user_id', '=', userId).executeTakeFirst();
+  async findMember(accountId: string, userId: string): Promise<MemberRow | undefined> {
+    const row = await this.members(accountId).where('m.user_id', '=', userId).executeTakeFirst();
+    return row === undefined ? undefined : decoded(row);
   }
 
-  listMembers(accountId: string): Promise<MemberRow[]> {
-    return this.members(accountId).orderBy('m.created_at').orderBy('u.id').execute();
+  async listMembers(accountId: string): Promise<MemberRow[]> {
+    const rows = await this.members(accountId).orderBy('m.created_at').orderBy('u.id').execute();
+    return rows.map(decoded);
   }
 
-  async updateRoles(accountId: string, userId: string, roles: string): Promise<void> {
+  async updateRole(accountId: string, userId: string, role: AccountRole): Promise<void> {
     await this.db
       .updateTable('account_users')
-      .set({ roles })
+      .set({ roles: roleToColumn(role) })
       .where('account_id', '=', accountId)
       .where('user_id', '=', userId)
       .execute();
@@ -77,7 +90,7 @@ export class UsersRepository {
       .select('roles')
       .where('account_id', '=', accountId)
       .execute();
-    return rows.filter((r) => r.roles.split(',').includes('owner')).length;
+    return rows.filter((r) => roleFromColumn(r.roles).level === 'owner').length;
   }
 
   async replaceInstallAccess(
@@ -99,7 +112,7 @@ export class UsersRepository {
       .execute();
   }
 
-  /** Live installs each member of the account may touch (partial users only have rows here). */
+  /** Live installs each member of the account may touch (limited members only have rows here). */
   listInstallAccess(accountId: string, userIds: readonly string[]): Promise<MemberInstall[]> {
     if (userIds.length === 0) return Promise.resolve([]);
     return this.db

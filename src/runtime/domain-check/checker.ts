@@ -1,6 +1,10 @@
 import net from 'node:net';
-import type { DomainStatus, HttpProbe, SslFacts } from '../../core/domains/domain-report.js';
-import { emptySsl } from '../../core/domains/domain-report.js';
+import {
+  noTls,
+  type DomainCheck,
+  type HttpProbe,
+  type TlsFacts,
+} from '../../core/domains/domain-check.js';
 import { DnsLookup, providerOf } from './dns.js';
 import { probeHttp, probeTls } from './probe.js';
 
@@ -20,7 +24,6 @@ export interface DomainCheckerOptions {
 export interface CheckTarget {
   /** The domain's name. */
   name: string;
-  installName: string;
   /** `<install>.<base domain>`. */
   installCname: string;
   /** Every name of the install (its domains and cname): a page naming one is this install's. */
@@ -50,7 +53,7 @@ export class DomainChecker {
   private readonly httpsPort: number;
   private readonly timeoutMs: number;
   private readonly now: () => Date;
-  /** The platform's first non-loopback address (the report's `install_ip`), else its first. */
+  /** The platform's first non-loopback address, else its first: where visitors should point. */
   readonly installIp: string;
 
   constructor(options: DomainCheckerOptions) {
@@ -77,13 +80,13 @@ export class DomainChecker {
     return net.isIP(address) !== 0 && this.platform.check(address, family(address));
   }
 
-  async check(target: CheckTarget): Promise<DomainStatus> {
+  async check(target: CheckTarget): Promise<DomainCheck> {
     const name = target.name.toLowerCase().replace(/\.$/, '');
     const cnameTarget = target.installCname.toLowerCase();
     const dns = await this.dns.facts(name);
     const ip = [...dns.a, ...dns.aaaa];
     const ours = ip.filter((a) => this.isPlatformAddress(a));
-    const viaCname = dns.cname.includes(cnameTarget);
+    const viaCname = dns.cnames.includes(cnameTarget);
     const pointsHere = ours.length > 0 || viaCname;
 
     const hosts = new Set([...target.installHosts, cnameTarget].map((h) => h.toLowerCase()));
@@ -95,44 +98,30 @@ export class DomainChecker {
       toProbe.map((a) => probeHttp(a, this.httpPort, name, hosts, this.timeoutMs)),
     );
     const first = toProbe[0];
-    const ssl: SslFacts =
+    const tls: TlsFacts =
       first === undefined
-        ? emptySsl('not_checked')
+        ? noTls('not_checked')
         : await probeTls(first, this.httpsPort, name, this.timeoutMs, this.now);
 
-    const answeredHere = http.some((p) => p.this_install);
-    const result = dns.failed
-      ? 'dns_error'
+    const answeredHere = http.some((p) => p.thisInstall);
+    const conclusion = dns.failed
+      ? 'unresolved'
       : !pointsHere
-        ? 'not_pointed'
+        ? 'points_elsewhere'
         : answeredHere
-          ? 'ok'
-          : 'http_error';
-    const firstNs = dns.ns[0];
+          ? 'serving'
+          : 'not_serving';
+    const firstNs = dns.nameServers[0];
     return {
-      name,
-      cname: dns.cname[0] ?? '',
-      a_record: dns.a[0] ?? '',
-      aaaa_record: dns.aaaa[0] ?? '',
-      complete: true,
-      result,
-      dns_provider: firstNs === undefined ? '' : providerOf(firstNs),
-      dns_error: dns.failed,
-      http_error: pointsHere && !answeredHere,
-      install_name: target.installName,
-      ns: dns.ns.map((host) => ({ host })),
-      mx: dns.mx,
-      txt: dns.txt,
-      soa: dns.soa,
-      caa: dns.caa,
-      ip,
-      address: ours,
-      ssl,
-      points_to_platform: pointsHere,
-      dns_errors: dns.errors,
+      domain: name,
+      conclusion,
+      checkedAt: this.now().toISOString(),
+      problem: '',
+      dns: { ...dns, provider: firstNs === undefined ? '' : providerOf(firstNs) },
+      pointsToPlatform: pointsHere,
+      platformAddresses: ours,
       http,
-      checked_at: this.now().toISOString(),
-      error: '',
+      tls,
     };
   }
 }

@@ -1,21 +1,11 @@
 import { Resolver } from 'node:dns/promises';
-import type { CaaRecord, DnsLookupError, SoaRecord } from '../../core/domains/domain-report.js';
+import type { DnsFacts, DnsLookupFailure } from '../../core/domains/domain-check.js';
 
-/** What DNS says about one name. Lookups that fail are recorded in `errors`, never thrown. */
-export interface DnsFacts {
-  a: string[];
-  aaaa: string[];
-  cname: string[];
-  /** The zone's name servers: the name's own, or its nearest parent's. */
-  ns: string[];
-  mx: { Host: string; Pref: number }[];
-  txt: string[];
-  soa: SoaRecord[];
-  caa: CaaRecord[];
-  errors: DnsLookupError[];
-  /** Neither the A nor the AAAA lookup could be answered (NXDOMAIN, timeout, SERVFAIL…). */
-  failed: boolean;
-}
+/**
+ * What DNS says about one name (all but the provider, which the checker names). Lookups that
+ * fail are recorded in `failures`, never thrown.
+ */
+export type DnsAnswers = Omit<DnsFacts, 'provider'>;
 
 export interface DnsOptions {
   /** `ip`, `ip:port` or `[v6]:port`; empty: the system's resolvers. */
@@ -23,7 +13,7 @@ export interface DnsOptions {
   timeoutMs: number;
 }
 
-type LookupType = DnsLookupError['type'];
+type LookupType = DnsLookupFailure['type'];
 
 /** The record type exists nowhere for this name: not an error, just nothing. */
 const ABSENT = new Set(['ENODATA']);
@@ -61,8 +51,8 @@ export class DnsLookup {
     if (options.servers.length > 0) this.resolver.setServers([...options.servers]);
   }
 
-  async facts(name: string): Promise<DnsFacts> {
-    const errors: DnsLookupError[] = [];
+  async facts(name: string): Promise<DnsAnswers> {
+    const errors: DnsLookupFailure[] = [];
     const lookup = async <T>(
       type: LookupType,
       absent: Set<string>,
@@ -91,31 +81,31 @@ export class DnsLookup {
       this.inZone(name, 'SOA', errors, async (zone) => [await r.resolveSoa(zone)]),
     ]);
     return {
+      cnames: cname.values.map((c) => c.replace(/\.$/, '').toLowerCase()),
       a: a.values,
       aaaa: aaaa.values,
-      cname: cname.values.map((c) => c.replace(/\.$/, '').toLowerCase()),
-      ns: ns.map((h) => h.replace(/\.$/, '').toLowerCase()),
-      mx: mx.values
-        .map((m) => ({ Host: m.exchange, Pref: m.priority }))
-        .sort((x, y) => x.Pref - y.Pref),
+      nameServers: ns.map((h) => h.replace(/\.$/, '').toLowerCase()),
+      mailExchangers: mx.values
+        .map((m) => ({ host: m.exchange, priority: m.priority }))
+        .sort((x, y) => x.priority - y.priority),
       txt: txt.values.map((chunks) => chunks.join('')),
       soa: soa.map((s) => ({
-        ns: s.nsname,
-        mbox: s.hostmaster,
+        primaryNameServer: s.nsname,
+        hostmaster: s.hostmaster,
         serial: s.serial,
         refresh: s.refresh,
         retry: s.retry,
         expire: s.expire,
-        minttl: s.minttl,
+        minimumTtl: s.minttl,
       })),
       caa: caa.values.map((c) => {
         const entry: [string, unknown] = Object.entries(c).find(([k]) => k !== 'critical') ?? [
           '',
           '',
         ];
-        return { flag: c.critical, tag: entry[0], value: String(entry[1]) };
+        return { flags: c.critical, tag: entry[0], value: String(entry[1]) };
       }),
-      errors,
+      failures: errors,
       failed: !a.ok && !aaaa.ok,
     };
   }
@@ -124,7 +114,7 @@ export class DnsLookup {
   private async inZone<T>(
     name: string,
     type: LookupType,
-    errors: DnsLookupError[],
+    errors: DnsLookupFailure[],
     run: (zone: string) => Promise<T[]>,
   ): Promise<T[]> {
     for (const zone of zoneCandidates(name)) {

@@ -1,8 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { HttpProbe, SslFacts } from '../../core/domains/domain-report.js';
-import { emptySsl } from '../../core/domains/domain-report.js';
+import { noTls, type HttpProbe, type TlsFacts } from '../../core/domains/domain-check.js';
 
 /** How much of a page is read to recognise WordPress. */
 const BODY_LIMIT = 256 * 1024;
@@ -67,7 +66,7 @@ export function probeHttp(
     status: null,
     location: null,
     wordpress: false,
-    this_install: false,
+    thisInstall: false,
     error: null,
   };
   return new Promise((resolve) => {
@@ -104,7 +103,7 @@ export function probeHttp(
           const body = Buffer.concat(chunks).toString('utf8');
           const seen = recogniseWordPress(res.headers, body, host);
           probe.wordpress = seen.wordpress;
-          probe.this_install = seen.wordpress && seen.hosts.some((h) => installHosts.has(h));
+          probe.thisInstall = seen.wordpress && seen.hosts.some((h) => installHosts.has(h));
           finish(null);
           req.destroy();
         };
@@ -151,36 +150,37 @@ function iso(date: string): string {
 }
 
 /** The certificate's facts, judged for `name` at `now`. */
-export function sslFactsOf(
+export function tlsFactsOf(
   cert: tls.PeerCertificate,
   name: string,
   authorized: boolean,
   authorizationError: string | null,
   now: Date,
-): SslFacts {
-  const facts = emptySsl('unverified');
+): TlsFacts {
+  const facts = noTls('unverified');
   const subject = distinguishedName(cert.subject);
   const issuer = distinguishedName(cert.issuer);
   facts.subject = subject;
-  facts.common_name = subject.CN ?? '';
+  facts.commonName = subject.CN ?? '';
   facts.issuer = issuer.CN ?? issuer.O ?? '';
-  facts.not_before = iso(cert.valid_from);
-  facts.not_after = iso(cert.valid_to);
-  facts.serial_number = cert.serialNumber;
-  facts.sans = (cert.subjectaltname ?? '')
+  facts.validFrom = iso(cert.valid_from);
+  facts.validUntil = iso(cert.valid_to);
+  facts.serialNumber = cert.serialNumber;
+  facts.altNames = (cert.subjectaltname ?? '')
     .split(/,\s*/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  facts.dns_names = facts.sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+  facts.dnsNames = facts.altNames.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
   const notAfter = Date.parse(cert.valid_to);
   const notBefore = Date.parse(cert.valid_from);
-  facts.days_left = Number.isNaN(notAfter) ? null : Math.floor((notAfter - now.getTime()) / DAY_MS);
-  facts.name_matches = tls.checkServerIdentity(name, cert) === undefined;
+  facts.daysLeft = Number.isNaN(notAfter) ? null : Math.floor((notAfter - now.getTime()) / DAY_MS);
+  facts.nameMatches = tls.checkServerIdentity(name, cert) === undefined;
   const current = !(now.getTime() > notAfter) && !(now.getTime() < notBefore);
-  if (!current) facts.error = now.getTime() > notAfter ? 'CERT_HAS_EXPIRED' : 'CERT_NOT_YET_VALID';
-  else if (!authorized) facts.error = authorizationError ?? 'the certificate is not trusted';
-  else if (!facts.name_matches) facts.error = `the certificate does not name ${name}`;
-  facts.status = facts.error === '' ? 'verified' : 'unverified';
+  if (!current)
+    facts.problem = now.getTime() > notAfter ? 'CERT_HAS_EXPIRED' : 'CERT_NOT_YET_VALID';
+  else if (!authorized) facts.problem = authorizationError ?? 'the certificate is not trusted';
+  else if (!facts.nameMatches) facts.problem = `the certificate does not name ${name}`;
+  facts.status = facts.problem === '' ? 'verified' : 'unverified';
   return facts;
 }
 
@@ -191,10 +191,10 @@ export function probeTls(
   name: string,
   timeoutMs: number,
   now: () => Date,
-): Promise<SslFacts> {
+): Promise<TlsFacts> {
   return new Promise((resolve) => {
     let done = false;
-    const finish = (facts: SslFacts): void => {
+    const finish = (facts: TlsFacts): void => {
       if (done) return;
       done = true;
       facts.address = address;
@@ -212,7 +212,7 @@ export function probeTls(
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate(false);
       if (Object.keys(cert).length === 0) {
-        finish(emptySsl('unavailable', 'the server sent no certificate'));
+        finish(noTls('unavailable', 'the server sent no certificate'));
         return;
       }
       const authError = socket.authorizationError as
@@ -225,13 +225,13 @@ export function probeTls(
             : authError.code !== undefined
               ? `${authError.code}: ${authError.message}`
               : authError.message;
-      finish(sslFactsOf(cert, name, socket.authorized, authMessage, now()));
+      finish(tlsFactsOf(cert, name, socket.authorized, authMessage, now()));
     });
     socket.once('timeout', () => {
-      finish(emptySsl('unavailable', `no TLS answer within ${timeoutMs} ms`));
+      finish(noTls('unavailable', `no TLS answer within ${timeoutMs} ms`));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      finish(emptySsl('unavailable', err.code ?? err.message));
+      finish(noTls('unavailable', err.code ?? err.message));
     });
   });
 }

@@ -330,7 +330,7 @@ export class Provisioner {
 
   private async ownerEmail(accountId: string): Promise<string> {
     const members = await this.deps.store.read.users.listMembers(accountId);
-    const owner = members.find((m) => m.roles.split(',').includes('owner')) ?? members[0];
+    const owner = members.find((m) => m.role.level === 'owner') ?? members[0];
     return owner?.email ?? 'owner@wpfleet.invalid';
   }
 }

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { ValidationError } from '../../../core/errors.js';
 import type { Services } from '../../../core/services.js';
 import { actorOf } from '../auth.js';
 import { presentAccountUser } from '../presenters.js';
+import { parseRoles } from '../roles.js';
 import { errors, NoContent, Uuid } from '../schemas/common.js';
 import { AccountUser } from '../schemas/models.js';
 
@@ -73,11 +75,22 @@ export const accountUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       },
     },
     async (request, reply) => {
-      const user = await services.accountUsers.create(
-        actorOf(request),
-        request.params.account_id,
-        request.body.user,
-      );
+      const actor = actorOf(request);
+      const accountId = request.params.account_id;
+      const { account_id: bodyAccountId, roles, ...fields } = request.body.user;
+      services.accountUsers.requireManager(actor, accountId);
+      if (bodyAccountId !== accountId) {
+        throw ValidationError.field(
+          'AccountUser',
+          'account_id',
+          'invalid',
+          'Account id must match the account in the path',
+        );
+      }
+      const user = await services.accountUsers.create(actor, accountId, {
+        ...fields,
+        role: parseRoles(roles),
+      });
       return reply.code(201).send({ message: SUCCESS, account_user: presentAccountUser(user) });
     },
   );
@@ -119,13 +132,14 @@ export const accountUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       },
     },
     async (request) => {
+      const actor = actorOf(request);
       const { account_id, user_id } = request.params;
-      const user = await services.accountUsers.update(
-        actorOf(request),
-        account_id,
-        user_id,
-        request.body,
-      );
+      const { roles, install_ids } = request.body;
+      services.accountUsers.requireManager(actor, account_id);
+      const user = await services.accountUsers.update(actor, account_id, user_id, {
+        role: parseRoles(roles),
+        install_ids,
+      });
       return { message: SUCCESS, account_user: presentAccountUser(user) };
     },
   );

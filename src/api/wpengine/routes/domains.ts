@@ -4,11 +4,8 @@ import { BULK_MAX } from '../../../core/domains/domains.service.js';
 import type { Services } from '../../../core/services.js';
 import { actorOf } from '../auth.js';
 import { envelope, pageOf } from '../pagination.js';
-import {
-  presentDomain,
-  presentDomainOrRedirect,
-  presentDomainStatusReport,
-} from '../presenters.js';
+import { presentDomain, presentDomainOrRedirect } from '../presenters.js';
+import { presentDomainStatusReport } from '../presenters/domain-status.js';
 import { errors, NoContent, PageQuery, Paginated, Uuid } from '../schemas/common.js';
 import { DomainStatusReport } from '../schemas/domain-status.js';
 import { Domain, DomainOrRedirect } from '../schemas/models.js';
@@ -163,8 +160,13 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
     async (request) => {
       const { install_id, domain_id } = request.params;
+      const { primary, redirect_to } = request.body;
       return presentDomain(
-        await services.domains.update(actorOf(request), install_id, domain_id, request.body),
+        await services.domains.update(actorOf(request), install_id, domain_id, {
+          primary,
+          // WP Engine removes a redirect with the string "nil".
+          redirect_to: redirect_to === 'nil' ? null : redirect_to,
+        }),
       );
     },
   );
