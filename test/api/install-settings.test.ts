@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/composition.js';
-import { SCOPES, type Actor } from '../../src/core/actor.js';
+import { operatorActor, type Actor } from '../../src/core/actor.js';
 import { DEFAULT_INSTALL_SETTINGS, withChanges } from '../../src/core/installs/install-settings.js';
 import { HostResolver } from '../../src/edge/hosts.js';
 import { ENGINES, testStore, type TestStore } from '../helpers/engines.js';
@@ -18,14 +18,7 @@ describe.each(ENGINES)('install settings on %s', (engine) => {
     store = await testStore(engine);
     app = await createApp(store.config);
     const created = await app.services.accounts.create({ name: 'Settings test' });
-    const actor: Actor = {
-      accountId: created.account.id,
-      userId: created.ownerUserId,
-      label: 'test',
-      scopes: new Set(SCOPES),
-      roles: 'owner',
-      installIds: null,
-    };
+    const actor: Actor = operatorActor(created.account.id);
     const view = await app.services.installs.create(actor, {
       name: 'hardened',
       account_id: created.account.id,
