@@ -49,7 +49,8 @@ describe('AgentFreshness', () => {
     const freshness = new AgentFreshness(agentFile);
     await freshness.ensure(contentDir);
     const module = path.join(contentDir, 'mu-plugins', 'wpfleet-agent', 'plugins.php');
-    const old = new Date(Date.now() - 60_000);
+    // Whole seconds: a fractional time may not survive the round trip through utimes exactly.
+    const old = new Date(Math.floor(Date.now() / 1000 - 60) * 1000);
     fs.utimesSync(module, old, old);
     await freshness.ensure(contentDir);
     expect(fs.statSync(module).mtimeMs).toBe(old.getTime());
