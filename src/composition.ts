@@ -32,6 +32,8 @@ import {
 } from './runtime/provision/provisioner.js';
 import { siteJobHandlers } from './runtime/site-jobs.js';
 import { HostedSiteAgents } from './runtime/sites/hosted-agents.js';
+import { settingsApplier } from './runtime/sites/settings.js';
+import { InstallSettingsService } from './core/installs/install-settings.service.js';
 import { packageSourcesFor } from './runtime/packages/index.js';
 import type { PackageSources } from './core/packages/package-source.js';
 import { SiteOperationsService } from './core/site-agent/site-operations.service.js';
@@ -78,6 +80,8 @@ export interface Hosting {
   backups: BackupManager;
   /** Operations inside installs' WordPress (plugins, themes, users, search-replace, …). */
   sites: SiteOperationsService;
+  /** Installs' hardening and debugging settings (wp-config.php and the edge). */
+  settings: InstallSettingsService;
   packages: PackageSources;
   edge: Edge;
   provisioner: Provisioner;
@@ -189,10 +193,20 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     pagesChanged,
   });
 
+  const settings = new InstallSettingsService({
+    store,
+    installs: app.services.installs,
+    applier: settingsApplier(config.dataDir, (id) => {
+      edge.settingsChanged(id);
+    }),
+    pagesChanged,
+  });
+
   return {
     runtime,
     backups,
     sites,
+    settings,
     packages,
     edge,
     provisioner,
