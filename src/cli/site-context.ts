@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApp, createHosting, type App, type Hosting } from '../composition.js';
 import { operatorActor, type Actor } from '../core/actor.js';
 import type { InstallRow } from '../core/installs/installs.repository.js';
@@ -18,6 +18,11 @@ export interface SiteContext {
   hosting: Hosting;
   install: InstallRow;
   actor: Actor;
+}
+
+/** The log of a command: warnings only, on stderr, so that stdout keeps the answer (and --json). */
+export function commandLog(): Logger {
+  return pino({ level: 'warn' }, pino.destination(2));
 }
 
 /** The options of every command on one install: the store's, the server's port, --json. */
@@ -40,7 +45,7 @@ export async function withSite<T>(
   const app = await createApp(config);
   try {
     const install = await app.services.installs.findForOperator(nameOrId);
-    const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
+    const hosting = createHosting(app, releaseProvider(config), commandLog());
     try {
       return await work({ app, hosting, install, actor: operatorActor(install.account_id) });
     } finally {
