@@ -1,6 +1,6 @@
 /**
  * The agent's `GET /inventory`: everything wpfleet keeps about an install, read inside WordPress
- * in one call (agent/wpfleet-agent/inventory.php; docs/operations-inventory-users.md).
+ * in one call (agent/wpfleet-agent/inventory.php; docs/operations.md).
  */
 import type {
   AvailableUpdate,
