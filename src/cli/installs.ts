@@ -90,7 +90,7 @@ export function installCommands(program: Command): void {
         }
         const [job] = await app.store.read.jobs.listForTarget(view.install.id);
         if (job === undefined) throw new CliError('no provisioning job was queued');
-        const progress = new Progress(`provisioning ${name}`, PROVISION_STEPS.length, flags.json);
+        const progress = new Progress(`provisioning ${name}`, PROVISION_STEPS.length);
         try {
           await waitForJob(app, accountId, job.id, {
             timeoutMs: Number(flags.timeout ?? '300') * 1000,

@@ -32,7 +32,7 @@ import {
   plainMarker,
   writeExtensionZips,
   type ExtensionZips,
-} from '../helpers/extension-zips.js';
+} from '../helpers/package-fixtures.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { siteRequest } from '../helpers/site.js';
 
@@ -120,7 +120,7 @@ describe.each(DATABASES)('plugins and themes through the agent on %s', (_db, env
     expect(installed).toMatchObject({
       file: 'wpfleet-hello/wpfleet-hello.php',
       slug: 'wpfleet-hello',
-      name: 'wpfleet hello',
+      name: 'wpfleet Hello',
       versionBefore: null,
       versionAfter: '1.0.0',
       active: false,
@@ -290,7 +290,7 @@ describe.each(DATABASES)('plugins and themes through the agent on %s', (_db, env
     );
     expect(installed).toMatchObject({
       stylesheet: 'wpfleet-plain',
-      name: 'wpfleet plain',
+      name: 'wpfleet Plain',
       versionBefore: null,
       versionAfter: '1.0.0',
       active: false,

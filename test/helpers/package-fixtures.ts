@@ -98,6 +98,38 @@ ${banner}
   };
 }
 
+/** What wpfleet-hello prints in wp_footer, in every version that loads. */
+export const helloMarker = (version: string): string =>
+  `<p id="wpfleet-hello">wpfleet-hello ${version}</p>`;
+
+/** What wpfleet-plain's template prints on every page. */
+export const plainMarker = (version: string): string => `data-theme-version="${version}"`;
+
+/**
+ * wpfleet-crash, which redeclares a WordPress function: a compile-time fatal error that no
+ * try/catch can stop, only a shutdown function sees.
+ */
+export function crashPlugin(): Record<string, string> {
+  return {
+    'wpfleet-crash/wpfleet-crash.php': `<?php
+/**
+ * Plugin Name: wpfleet crash
+ * Version: 1.0.0
+ */
+function wp_die( $message = '' ) {
+}
+`,
+  };
+}
+
+/** A folder of PHP without any plugin header. */
+export function headerlessPlugin(): Record<string, string> {
+  return {
+    'wpfleet-empty/wpfleet-empty.php': '<?php\n// No plugin header here.\n',
+    'wpfleet-empty/readme.txt': 'Nothing to see.\n',
+  };
+}
+
 export const HELLO_VERSIONS = ['1.0.0', '1.1.0', '2.0.0'];
 export const PLAIN_VERSIONS = ['1.0.0', '1.1.0'];
 
@@ -132,6 +164,37 @@ export async function writeTestPackages(dir: string): Promise<FixtureZip[]> {
     out.push({ kind: 'theme', slug: 'wpfleet-plain', version, file });
   }
   return out;
+}
+
+export interface ExtensionZips {
+  hello100: string;
+  hello110: string;
+  /** wpfleet-hello 2.0.0: throws while it loads. */
+  hello200Throws: string;
+  crash: string;
+  plain100: string;
+  plain110: string;
+  /** A text file named .zip. */
+  notZip: string;
+  /** A zip with PHP but no plugin header. */
+  headerless: string;
+}
+
+/** The zips the agent's extension tests hand over, each by its role, written into `dir`. */
+export async function writeExtensionZips(dir: string): Promise<ExtensionZips> {
+  await fs.mkdir(dir, { recursive: true });
+  const at = (name: string): string => path.join(dir, name);
+  await fs.writeFile(at('not-a-zip.zip'), 'This is not a zip archive.\n');
+  return {
+    hello100: await zipFiles(helloPlugin('1.0.0'), at('wpfleet-hello.1.0.0.zip')),
+    hello110: await zipFiles(helloPlugin('1.1.0'), at('wpfleet-hello.1.1.0.zip')),
+    hello200Throws: await zipFiles(helloPlugin('2.0.0'), at('wpfleet-hello.2.0.0.zip')),
+    crash: await zipFiles(crashPlugin(), at('wpfleet-crash.1.0.0.zip')),
+    plain100: await zipFiles(plainTheme('1.0.0'), at('wpfleet-plain.1.0.0.zip')),
+    plain110: await zipFiles(plainTheme('1.1.0'), at('wpfleet-plain.1.1.0.zip')),
+    notZip: at('not-a-zip.zip'),
+    headerless: await zipFiles(headerlessPlugin(), at('wpfleet-empty.zip')),
+  };
 }
 
 /**

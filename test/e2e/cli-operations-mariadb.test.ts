@@ -1,0 +1,4 @@
+import { describeCliOperations } from '../helpers/cli-operations-suite.js';
+
+/** The CLI's operations inside WordPress, on installs whose database is MariaDB. */
+describeCliOperations('MariaDB');
