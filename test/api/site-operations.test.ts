@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/composition.js';
 import { operatorActor, type Actor } from '../../src/core/actor.js';
-import { ForbiddenError, NotFoundError, SiteOperationError } from '../../src/core/errors.js';
+import {
+  ForbiddenError,
+  NotFoundError,
+  SiteOperationError,
+  ValidationError,
+} from '../../src/core/errors.js';
 import type { Inventory } from '../../src/core/inventory/inventory.types.js';
 import type {
   LocalPackage,
@@ -159,7 +164,8 @@ const sources: PackageSources = {
     ),
   fetch: (kind: PackageKind, slug: string, version?: string): Promise<LocalPackage> =>
     Promise.resolve({ kind, slug, version: version ?? '2.0.0', file: '/unused.zip', sha256: '' }),
-  fromUrl: () => Promise.reject(new Error('not used by this test')),
+  fromUrl: () =>
+    Promise.reject(ValidationError.field('Package', 'url', 'refused_url', 'refused by this test')),
   coreVersions: () => Promise.resolve({ latest: '6.2', versions: ['6.2', '6.1.9'] }),
 };
 
@@ -309,6 +315,28 @@ describe.each(ENGINES)('site operations on %s', (engine) => {
       message: 'Destination folder already exists.',
     });
     expect(purged).toEqual([]);
+  });
+
+  it('logs a refusal of the package sources before the site is reached', async () => {
+    await expect(
+      service.installExtension(
+        owner,
+        installId,
+        'plugin',
+        { url: 'http://10.0.0.1/x.zip' },
+        {
+          activate: false,
+          overwrite: false,
+        },
+      ),
+    ).rejects.toThrow('refused by this test');
+    const [last] = await activity();
+    expect(last?.action).toBe('plugin.install.refused');
+    expect(last?.details).toMatchObject({
+      url: 'http://10.0.0.1/x.zip',
+      error: { code: 'validation', message: 'Invalid Package: refused by this test' },
+    });
+    expect(site.calls).toEqual([]);
   });
 
   it('never logs a password, given or generated', async () => {

@@ -1,5 +1,5 @@
 import { requireScope, type Actor, type Scope } from '../actor.js';
-import { SiteOperationError } from '../errors.js';
+import { DomainError, SiteOperationError } from '../errors.js';
 import type { InventoryRecord } from '../inventory/inventory.repository.js';
 import type { AvailableUpdate, Inventory } from '../inventory/inventory.types.js';
 import { phpVersionCompare } from '../packages/version-compare.js';
@@ -299,10 +299,12 @@ export class SiteOperationsService {
     try {
       result = await work(agent);
     } catch (err) {
-      if (err instanceof SiteOperationError) {
+      // Refused by WordPress, or before it (an unknown package, a refused URL, a broken zip).
+      if (err instanceof DomainError) {
+        const code = err instanceof SiteOperationError ? err.code : err.kind;
         await this.log(actor, install.id, `${action}.refused`, {
           ...request,
-          error: { code: err.code, message: err.message },
+          error: { code, message: err.message },
         });
       }
       throw err;
