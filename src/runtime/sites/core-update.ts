@@ -301,10 +301,13 @@ export class CoreUpdater {
   }
 }
 
-/** WordPress's own text when the agent gave one. */
+/** WordPress's own text when the agent gave one (its fatal-error page, as text). */
 function reason(err: unknown): string {
-  if (err instanceof SiteOperationError) return `${err.message} (${err.code})`;
-  return message(err);
+  const text = err instanceof SiteOperationError ? `${err.message} (${err.code})` : message(err);
+  return text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function describeDamage(damage: { changed: string[]; missing: string[]; extra: string[] }): string {
