@@ -202,6 +202,30 @@ describe.each(DATABASES)('core update and reinstall on %s', (_db, env) => {
     });
   });
 
+  it("reinstall puts back Debian's release from the machine's cache, wp-content untouched", async () => {
+    // This data directory's copy of the release: the shared cache is only read.
+    const root = path.join(dataDir, 'releases', '6.1.9', 'wordpress');
+    fs.appendFileSync(path.join(root, 'wp-includes', 'plugin.php'), '\n// damaged\n');
+    expect(await hosting.core.verifyCore(actor, install.id)).toMatchObject({
+      ok: false,
+      changed: ['wp-includes/plugin.php'],
+    });
+    const before = ownFiles();
+    const queued = await hosting.core.reinstallCore(actor, install.id);
+    const done = await finished(queued.jobId);
+    expect(done.error).toBeNull();
+    expect(JSON.parse(done.result ?? '{}')).toMatchObject({
+      version_before: '6.1.9',
+      version_after: '6.1.9',
+      reinstall: true,
+      repaired: true,
+      changed: ['wp-includes/plugin.php'],
+    });
+    expect((await hosting.core.verifyCore(actor, install.id)).ok).toBe(true);
+    expect(await generator()).toBe('6.1.9');
+    expect(ownFiles()).toEqual(before);
+  });
+
   it('puts the install back when an update fails; updates: the generator says so, the database is upgraded, wp-content is untouched', async () => {
     const before = ownFiles();
     expect(await generator()).toBe('6.1.9');
