@@ -32,6 +32,8 @@ import {
 } from './runtime/provision/provisioner.js';
 import { siteJobHandlers } from './runtime/site-jobs.js';
 import { HostedSiteAgents } from './runtime/sites/hosted-agents.js';
+import { settingsApplier } from './runtime/sites/settings.js';
+import { InstallSettingsService } from './core/installs/install-settings.service.js';
 import { packageSourcesFor } from './runtime/packages/index.js';
 import type { PackageSources } from './core/packages/package-source.js';
 import { SiteOperationsService } from './core/site-agent/site-operations.service.js';
@@ -83,6 +85,8 @@ export interface Hosting {
   sites: SiteOperationsService;
   /** Core updates and reinstalls (queued as `install.core_update` jobs), and core checks. */
   core: CoreUpdatesService;
+  /** Installs' hardening and debugging settings (wp-config.php and the edge). */
+  settings: InstallSettingsService;
   packages: PackageSources;
   edge: Edge;
   provisioner: Provisioner;
@@ -226,11 +230,21 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   );
 
   let closing = false;
+  const settings = new InstallSettingsService({
+    store,
+    installs: app.services.installs,
+    applier: settingsApplier(config.dataDir, (id) => {
+      edge.settingsChanged(id);
+    }),
+    pagesChanged,
+  });
+
   return {
     runtime,
     backups,
     sites,
     core,
+    settings,
     packages,
     edge,
     provisioner,

@@ -2,10 +2,13 @@ import { Command } from 'commander';
 import { accountCommands } from './cli/accounts.js';
 import { backupCommands } from './cli/backups.js';
 import { installCommands } from './cli/installs.js';
+import { extensionCommands } from './cli/extensions.js';
 import { mirrorCommands } from './cli/mirror.js';
 import { reportError } from './cli/output.js';
 import { releaseCommands } from './cli/releases.js';
 import { serveCommand } from './cli/serve.js';
+import { siteToolCommands } from './cli/site-tools.js';
+import { wpUserCommands } from './cli/wp-users.js';
 
 const program = new Command('wpfleet')
   .description(
@@ -18,6 +21,10 @@ releaseCommands(program);
 installCommands(program);
 backupCommands(program);
 mirrorCommands(program);
+extensionCommands(program, 'plugin');
+extensionCommands(program, 'theme');
+wpUserCommands(program);
+siteToolCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.exitCode = reportError(err);

@@ -8,7 +8,7 @@
  * the login URL, the login form's action, lost password, logout, registration and the agent's
  * single-use login links all go through site_url() / network_site_url() / wp_redirect. wp-admin
  * does not send a logged-out visitor to /<slug> (that would tell the slug to anyone): it answers
- * 404, as the edge does for /wp-login.php. See docs/operations-hardening.md.
+ * 404, as the edge does for /wp-login.php. See docs/operations.md.
  *
  * Pure functions first (tested without WordPress); must parse and run on PHP 7.4 to 8.5.
  */

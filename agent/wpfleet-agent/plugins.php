@@ -2,7 +2,7 @@
 /**
  * Plugins: list, install, activate, deactivate, delete, update, auto-update; each with
  * WordPress's own functions and upgrader, answering what changed (version and active state
- * before and after). Errors carry WordPress's own text. See docs/operations-extensions.md.
+ * before and after). Errors carry WordPress's own text. See docs/operations.md.
  */
 
 if ( function_exists( 'wpfleet_agent_routes' ) ) {

@@ -9,7 +9,7 @@
  *    all_tables_with_prefix?, regex?, regex_flags?, regex_delimiter?, regex_limit?, precise?,
  *    recurse_objects?, report_changed_only?}
  * answers {total, report: [{table, column, replacements, type}], warnings}. See
- * docs/operations-search-replace.md.
+ * docs/operations.md.
  *
  * The functions down to the WordPress section are pure (no WordPress, no database), so they can
  * be tested alone. Must parse and run on PHP 7.4 to 8.5.

@@ -2,7 +2,7 @@
 /**
  * Themes: list, install, activate, delete, update, auto-update; and translations: update. Each
  * with WordPress's own functions and upgraders, answering what changed. Errors carry WordPress's
- * own text. See docs/operations-extensions.md.
+ * own text. See docs/operations.md.
  */
 
 if ( function_exists( 'wpfleet_agent_routes' ) ) {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import pino from 'pino';
 import { createApp, createHosting, offlineBackups, type App } from '../composition.js';
 import type { BackupRow } from '../core/backups/backups.repository.js';
 import { releaseProvider } from '../runtime/release-provider.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';
+import { commandLog } from './site-context.js';
 import { waitForJob } from './wait-job.js';
 
 interface JsonFlags extends StoreFlags {
@@ -120,7 +120,7 @@ export function backupCommands(program: Command): void {
         let result: Record<string, unknown>;
         if (flags.direct === true) {
           const target = await app.services.installs.findForOperator(install);
-          const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
+          const hosting = createHosting(app, releaseProvider(config), commandLog());
           try {
             // Its page purge reaches the running server's edge through the install's row.
             result = await hosting.backups.restore(target.id, backup.id);

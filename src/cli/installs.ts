@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import pino from 'pino';
 import { createApp, createHosting } from '../composition.js';
 import { releaseProvider } from '../runtime/release-provider.js';
 import { operatorActor } from '../core/actor.js';
@@ -7,6 +6,7 @@ import type { InstallRow } from '../core/installs/installs.repository.js';
 import { PROVISION_STEPS } from '../runtime/provision/provisioner.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';
+import { commandLog, print, withSite, withSiteOptions, type SiteFlags } from './site-context.js';
 import { Progress } from './progress.js';
 import { waitForJob } from './wait-job.js';
 
@@ -102,9 +102,9 @@ export function installCommands(program: Command): void {
           progress.finish();
         }
         const install = await app.services.installs.findForOperator(view.install.id);
-        const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
+        const hosting = createHosting(app, releaseProvider(config), commandLog());
         try {
-          const link = await hosting.provisioner.agentFor(install).loginLink({ ttlSeconds: 300 });
+          const link = await hosting.sites.loginLink(actor, install.id);
           console.log(
             flags.json === true
               ? JSON.stringify({ ...installJson(install, view.cname), url, login_url: link.url })
@@ -175,31 +175,13 @@ export function installCommands(program: Command): void {
       }
     });
 
-  withStoreOptions(installs.command('login <install>'))
+  withSiteOptions(installs.command('login <install>'))
     .description('print a single-use wp-admin login link, valid for 5 minutes')
-    .option('--port <port>', "the server's port, part of the install's address (default 8080)")
-    .option('--json', 'print JSON')
-    .action(async (nameOrId: string, flags: JsonFlags) => {
-      const config = configFrom({ ...flags });
-      const app = await createApp(config);
-      const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
-      try {
-        const install = await app.services.installs.findForOperator(nameOrId);
-        if (install.wp_version === null) {
-          throw new CliError(
-            `install ${install.name} is not provisioned yet (status ${install.status})`,
-          );
-        }
-        const link = await hosting.provisioner.agentFor(install).loginLink({ ttlSeconds: 300 });
-        console.log(
-          flags.json === true
-            ? JSON.stringify({ url: link.url, user: link.userLogin, expires_at: link.expiresAt })
-            : link.url,
-        );
-      } finally {
-        await hosting.close();
-        await app.close();
-      }
+    .action(async (nameOrId: string, flags: SiteFlags) => {
+      await withSite(flags, nameOrId, async ({ hosting, actor, install }) => {
+        const link = await hosting.sites.loginLink(actor, install.id);
+        print(flags, { url: link.url, user: link.userLogin, expires_at: link.expiresAt }, link.url);
+      });
     });
 
   withStoreOptions(installs.command('retry <install>'))
@@ -229,7 +211,7 @@ export function installCommands(program: Command): void {
     .action(async (nameOrId: string, version: string, flags: StoreFlags) => {
       const config = configFrom({ ...flags });
       const app = await createApp(config);
-      const hosting = createHosting(app, releaseProvider(config), pino({ level: 'warn' }));
+      const hosting = createHosting(app, releaseProvider(config), commandLog());
       try {
         const install = await app.services.installs.setPhpVersion(
           nameOrId,

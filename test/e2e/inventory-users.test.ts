@@ -129,7 +129,7 @@ describe.each(DATABASES)('inventory, users and core on %s', (database, env) => {
     expect(inventory.translations).toEqual([]);
     expect(inventory.updates.core).toEqual([]);
 
-    // The figure docs/operations-inventory-users.md quotes: warm calls, PHP already booted.
+    // The figure docs/operations.md quotes: warm calls, PHP already booted.
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const started = performance.now();

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 
 /**
- * An install's hardening settings. What each does is in docs/operations-hardening.md; the
+ * An install's hardening settings. What each does is in docs/operations.md; the
  * runtime writes the first two and the login path into the install's wp-config.php, and the
  * edge enforces file protection and the login path.
  */

@@ -2,7 +2,11 @@
  * The shapes of operations inside one WordPress (users, options, the database upgrade,
  * search-replace), shared by the SiteAgent seam and its runtime implementation.
  */
-import type { WordPressUser } from '../inventory/inventory.types.js';
+import type {
+  InventoryPlugin,
+  InventoryTheme,
+  WordPressUser,
+} from '../inventory/inventory.types.js';
 
 /** A JSON object, as option values are. */
 export type JsonObject = Record<string, unknown>;
@@ -119,28 +123,11 @@ export interface SearchReplaceResult {
   warnings: string[];
 }
 
-export interface PluginEntry {
-  /** `akismet/akismet.php`. */
-  file: string;
-  /** The folder, or the file name without `.php` for a single-file plugin. */
-  slug: string;
-  name: string;
-  version: string;
-  active: boolean;
-  networkActive: boolean;
-  /** Listed in WordPress's `auto_update_plugins` option. */
-  autoUpdate: boolean;
-}
+/** A plugin as WordPress lists it, without what the update checks found. */
+export type PluginEntry = Omit<InventoryPlugin, 'update'>;
 
-export interface ThemeEntry {
-  stylesheet: string;
-  name: string;
-  version: string;
-  active: boolean;
-  /** The parent theme's stylesheet, for a child theme. */
-  parent: string | null;
-  autoUpdate: boolean;
-}
+/** A theme as WordPress lists it, without what the update checks found. */
+export type ThemeEntry = Omit<InventoryTheme, 'update'>;
 
 /** What a plugin operation changed. A version is null when the plugin was (or is) not installed. */
 export interface PluginChange {

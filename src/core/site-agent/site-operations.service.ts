@@ -1,7 +1,8 @@
 import { requireScope, type Actor, type Scope } from '../actor.js';
 import { SiteOperationError } from '../errors.js';
 import type { InventoryRecord } from '../inventory/inventory.repository.js';
-import type { Inventory } from '../inventory/inventory.types.js';
+import type { AvailableUpdate, Inventory } from '../inventory/inventory.types.js';
+import { phpVersionCompare } from '../packages/version-compare.js';
 import type { InstallRecord } from '../installs/installs.repository.js';
 import type { InstallsService } from '../installs/installs.service.js';
 import { nowIso } from '../shared/ids.js';
@@ -325,7 +326,7 @@ export class SiteOperationsService {
 
   private async refresh(installId: string, agent: SiteAgent): Promise<Inventory> {
     try {
-      const inventory = await agent.inventory();
+      const inventory = await this.withSourceUpdates(await agent.inventory());
       await this.deps.store.transaction((r) =>
         r.inventory.saveInventory(installId, inventory, nowIso()),
       );
@@ -337,6 +338,57 @@ export class SiteOperationsService {
       );
       throw err;
     }
+  }
+
+  /**
+   * Adds the updates the package sources offer (the mirror, wordpress.org when reachable) to
+   * what WordPress's own update checks found, which offline installs never run. A source that
+   * cannot be reached leaves WordPress's answer as it was.
+   */
+  private async withSourceUpdates(inventory: Inventory): Promise<Inventory> {
+    const newer = async (
+      kind: ExtensionKind,
+      slug: string,
+      installed: string,
+    ): Promise<AvailableUpdate | null> => {
+      const latest = await this.deps.packages.latest(kind, slug).catch(() => null);
+      if (latest === null || phpVersionCompare(latest.version, installed) <= 0) return null;
+      return {
+        version: latest.version,
+        requires: null,
+        requiresPhp: null,
+        tested: null,
+        package: null,
+      };
+    };
+    const plugins = await Promise.all(
+      inventory.plugins.map(async (p) => ({
+        ...p,
+        update: (await newer('plugin', p.slug, p.version)) ?? p.update,
+      })),
+    );
+    const themes = await Promise.all(
+      inventory.themes.map(async (t) => ({
+        ...t,
+        update: (await newer('theme', t.stylesheet, t.version)) ?? t.update,
+      })),
+    );
+    const core = [...inventory.updates.core];
+    const versions = await this.deps.packages.coreVersions().catch(() => null);
+    if (
+      versions !== null &&
+      phpVersionCompare(versions.latest, inventory.core.version) > 0 &&
+      !core.some((offer) => offer.version === versions.latest)
+    ) {
+      core.push({
+        response: 'upgrade',
+        version: versions.latest,
+        locale: inventory.core.locale,
+        phpVersion: null,
+        package: null,
+      });
+    }
+    return { ...inventory, plugins, themes, updates: { ...inventory.updates, core } };
   }
 
   private async log(

@@ -19,7 +19,12 @@ import { Reader, type AgentClient, type Json } from './client.js';
 
 export async function listPlugins(agent: AgentClient): Promise<PluginEntry[]> {
   const r = new Reader(await agent.call('GET', 'plugins'));
-  return r.list('plugins').map((p) => ({
+  return r.list('plugins').map(readPluginEntry);
+}
+
+/** A plugin as the agent lists it (here and in the inventory). */
+export function readPluginEntry(p: Reader): PluginEntry {
+  return {
     file: p.string('file'),
     slug: p.string('slug'),
     name: p.string('name'),
@@ -27,7 +32,7 @@ export async function listPlugins(agent: AgentClient): Promise<PluginEntry[]> {
     active: p.boolean('active'),
     networkActive: p.boolean('network_active'),
     autoUpdate: p.boolean('auto_update'),
-  }));
+  };
 }
 
 /** Plugin_Upgrader::install(); a folder that exists without `overwrite` is a `conflict`. */
@@ -90,14 +95,19 @@ export async function setPluginAutoUpdate(
 
 export async function listThemes(agent: AgentClient): Promise<ThemeEntry[]> {
   const r = new Reader(await agent.call('GET', 'themes'));
-  return r.list('themes').map((t) => ({
+  return r.list('themes').map(readThemeEntry);
+}
+
+/** A theme as the agent lists it (here and in the inventory). */
+export function readThemeEntry(t: Reader): ThemeEntry {
+  return {
     stylesheet: t.string('stylesheet'),
     name: t.string('name'),
     version: t.string('version'),
     active: t.boolean('active'),
     parent: t.nullableString('parent'),
     autoUpdate: t.boolean('auto_update'),
-  }));
+  };
 }
 
 /** Theme_Upgrader::install(); `activate` switches to it. */

@@ -1,6 +1,6 @@
 /**
  * The agent's `GET /inventory`: everything wpfleet keeps about an install, read inside WordPress
- * in one call (agent/wpfleet-agent/inventory.php; docs/operations-inventory-users.md).
+ * in one call (agent/wpfleet-agent/inventory.php; docs/operations.md).
  */
 import type {
   AvailableUpdate,
@@ -9,6 +9,7 @@ import type {
   InventoryPlugin,
   InventoryTheme,
 } from '../../core/inventory/inventory.types.js';
+import { readPluginEntry, readThemeEntry } from './extensions.js';
 import { AgentError, Reader, type AgentClient } from './client.js';
 import { readUser } from './users.js';
 
@@ -99,26 +100,9 @@ function readUpdate(r: Reader): AvailableUpdate | null {
 }
 
 function readPlugin(p: Reader): InventoryPlugin {
-  return {
-    file: p.string('file'),
-    slug: p.string('slug'),
-    name: p.string('name'),
-    version: p.string('version'),
-    active: p.boolean('active'),
-    networkActive: p.boolean('network_active'),
-    autoUpdate: p.boolean('auto_update'),
-    update: readUpdate(p),
-  };
+  return { ...readPluginEntry(p), update: readUpdate(p) };
 }
 
 function readTheme(t: Reader): InventoryTheme {
-  return {
-    stylesheet: t.string('stylesheet'),
-    name: t.string('name'),
-    version: t.string('version'),
-    active: t.boolean('active'),
-    parent: t.nullableString('parent'),
-    autoUpdate: t.boolean('auto_update'),
-    update: readUpdate(t),
-  };
+  return { ...readThemeEntry(t), update: readUpdate(t) };
 }

@@ -1,6 +1,6 @@
 /**
  * The agent's search-replace (`POST /wpfleet/v1/search-replace`): WP-CLI's `wp search-replace`,
- * run in the install's own PHP. Semantics in docs/operations-search-replace.md.
+ * run in the install's own PHP. Semantics in docs/operations.md.
  */
 import type {
   SearchReplaceOptions,

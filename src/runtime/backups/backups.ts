@@ -31,8 +31,8 @@ import {
   type BackupManifest,
   type ManifestPart,
 } from './manifest.js';
+import { searchReplace } from '../agent/search-replace.js';
 import { setMaintenanceFlag } from './maintenance.js';
-import { searchReplaceScript } from './search-replace.js';
 import { fitsOnDisk, LocalBackupStorage, type BackupStorage } from './storage.js';
 
 export interface BackupManagerDeps {
@@ -550,17 +550,14 @@ export class BackupManager {
       .filter((from): from is string => from !== null && from !== url)
       .filter((from, i, all) => all.indexOf(from) === i)
       .map((from) => ({ from, to: url }));
-    let rowsChanged = 0;
-    if (pairs.length > 0) {
-      const out = await runtime.runScript(site, searchReplaceScript({ url, pairs }));
-      const last = out.stdout.trim().split('\n').pop() ?? '';
-      try {
-        rowsChanged = (JSON.parse(last) as { rows_changed: number }).rows_changed;
-      } catch {
-        throw new Error(`rewriting URLs failed: ${(out.stderr || last).slice(0, 500)}`);
-      }
-    }
+    // WP-CLI's search-replace, in the install's own PHP through its agent (signed calls pass
+    // maintenance mode): every table of the site, serialized values kept valid.
     const agent = this.deps.provisioner.agentFor(current);
+    let rowsChanged = 0;
+    for (const pair of pairs) {
+      const replaced = await searchReplace(agent, { search: pair.from, replace: pair.to });
+      rowsChanged += replaced.total;
+    }
     await agent.setUrls(url, url);
     await steps.record(`${phase}.urls-set`);
     // Through the agent: it answering is the sign the restored WordPress works.

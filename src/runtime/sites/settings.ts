@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { InstallSettings } from '../../core/installs/install-settings.js';
+import type { SettingsApplier } from '../../core/installs/install-settings.service.js';
+import { siteLayout } from './site-files.js';
 import { withSettings } from './wp-config.js';
 
 /**
@@ -35,4 +37,26 @@ export async function applySettings(
     throw err;
   }
   return true;
+}
+
+/**
+ * The SettingsApplier of installs on this server: rewrites an install's wp-config.php, then
+ * `applied` (the edge forgets what it cached). An install whose files are not written yet is
+ * left to provisioning, which writes the stored settings with them.
+ */
+export function settingsApplier(
+  dataDir: string,
+  applied: (installId: string) => void,
+): SettingsApplier {
+  return {
+    async apply(installId, settings) {
+      const layout = siteLayout(dataDir, installId);
+      try {
+        await applySettings(layout, settings);
+      } catch (err) {
+        if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err;
+      }
+      applied(installId);
+    },
+  };
 }
