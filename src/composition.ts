@@ -37,6 +37,9 @@ import { InstallSettingsService } from './core/installs/install-settings.service
 import { packageSourcesFor } from './runtime/packages/index.js';
 import type { PackageSources } from './core/packages/package-source.js';
 import { SiteOperationsService } from './core/site-agent/site-operations.service.js';
+import { CoreUpdatesService } from './core/site-agent/core-updates.service.js';
+import { coreReleases } from './runtime/releases/core-releases.js';
+import { CoreUpdater } from './runtime/sites/core-update.js';
 
 export interface App {
   config: Config;
@@ -80,6 +83,8 @@ export interface Hosting {
   backups: BackupManager;
   /** Operations inside installs' WordPress (plugins, themes, users, search-replace, …). */
   sites: SiteOperationsService;
+  /** Core updates and reinstalls (queued as `install.core_update` jobs), and core checks. */
+  core: CoreUpdatesService;
   /** Installs' hardening and debugging settings (wp-config.php and the edge). */
   settings: InstallSettingsService;
   packages: PackageSources;
@@ -168,6 +173,46 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     purgePages: pagesChanged,
     notify,
   });
+  const agents = new HostedSiteAgents({ store, provisioner, dataDir: config.dataDir });
+  const packages = packageSourcesFor(config, log);
+  const sites = new SiteOperationsService({
+    store,
+    installs: app.services.installs,
+    agents,
+    packages,
+    pagesChanged,
+  });
+
+  const releaseReports = {
+    progress: (m: string) => {
+      log.info(m);
+    },
+    warn: (m: string) => {
+      log.warn(m);
+    },
+  };
+  const core = new CoreUpdatesService({
+    store,
+    installs: app.services.installs,
+    packages,
+    releases: coreReleases(config, releaseReports),
+  });
+  const coreUpdater = new CoreUpdater({
+    store,
+    installs: app.services.installs,
+    coreUpdates: core,
+    agents,
+    runtime,
+    provisioner,
+    address,
+    releases: config,
+    releaseOptions: releaseReports,
+    forgetRoutes: (id) => {
+      edge.settingsChanged(id);
+    },
+    pagesChanged,
+    refreshInventory: (id) => sites.refreshAfterJob(id),
+  });
   const jobs: JobDefinitions = {
     ...backupJobHandlers(backups, JOB_ATTEMPTS),
     ...installJobTypes(provisioner, app.services.installs, (id) => {
@@ -175,6 +220,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     }),
     ...siteJobHandlers({ store, provisioner, address, pagesChanged }),
     'domain.check_status': domainCheckHandler(store, config),
+    'install.core_update': coreUpdater.definition(),
   };
   const runner = new JobRunner(
     store,
@@ -184,15 +230,6 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   );
 
   let closing = false;
-  const packages = packageSourcesFor(config, log);
-  const sites = new SiteOperationsService({
-    store,
-    installs: app.services.installs,
-    agents: new HostedSiteAgents({ store, provisioner, dataDir: config.dataDir }),
-    packages,
-    pagesChanged,
-  });
-
   const settings = new InstallSettingsService({
     store,
     installs: app.services.installs,
@@ -206,6 +243,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     runtime,
     backups,
     sites,
+    core,
     settings,
     packages,
     edge,

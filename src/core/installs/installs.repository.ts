@@ -151,7 +151,10 @@ export class InstallsRepository {
       .executeTakeFirst();
   }
 
-  /** Whether any live install runs on this WordPress release. */
+  /**
+   * Whether any live install runs on this WordPress release, or a pending core update is about
+   * to move one onto it (its job may have added the release and not switched yet).
+   */
   async releaseInUse(version: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('installs')
@@ -159,7 +162,17 @@ export class InstallsRepository {
       .where('release_version', '=', version)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
-    return row !== undefined;
+    if (row !== undefined) return true;
+    // The payload is the contract's JSON, `{"version":"6.5.5","reinstall":false}`; a version
+    // holds no LIKE wildcards.
+    const pending = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('type', '=', 'install.core_update')
+      .where('state', 'in', ['queued', 'running'])
+      .where('payload', 'like', `%"version":${JSON.stringify(version)}%`)
+      .executeTakeFirst();
+    return pending !== undefined;
   }
 
   /** Any install by id, deleted or not, for the runtime's jobs (not scoped to an account). */

@@ -212,6 +212,15 @@ export class InstallsService {
     await r.installs.update(installId, { wp_version: wpVersion });
   }
 
+  /**
+   * The install runs another WordPress release from now on (a core update, or its undoing),
+   * inside the transaction that records the update's step. Its own files and database are not
+   * touched here; the runtime restarts its PHP and upgrades the database.
+   */
+  async switchReleaseWithin(r: Repositories, installId: string, version: string): Promise<void> {
+    await r.installs.update(installId, { release_version: version, wp_version: version });
+  }
+
   /** A restore brought a database whose tables have another prefix. */
   async setTablePrefix(installId: string, tablePrefix: string): Promise<void> {
     await this.store.transaction((r) =>

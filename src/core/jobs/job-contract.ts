@@ -26,6 +26,11 @@ export const JOB_PAYLOADS = {
   'backup.create': Empty,
   /** Target: the install; restores the named backup. */
   'backup.restore': Type.Object({ backup_id: Type.String() }),
+  /**
+   * Target: the install; switches it to the release of `version` and upgrades its database
+   * (`reinstall`: the same version, its release's files verified and repaired first).
+   */
+  'install.core_update': Type.Object({ version: Type.String(), reinstall: Type.Boolean() }),
   /** Target: the domain; checks how its name resolves. */
   'domain.check_status': Type.Object({ name: Type.String() }),
 };
@@ -97,5 +102,6 @@ export function runnableJobs(definitions: JobDefinitions): Record<JobName, Runna
     'backup.create': runnable('backup.create', definitions['backup.create']),
     'backup.restore': runnable('backup.restore', definitions['backup.restore']),
     'domain.check_status': runnable('domain.check_status', definitions['domain.check_status']),
+    'install.core_update': runnable('install.core_update', definitions['install.core_update']),
   };
 }

@@ -54,6 +54,14 @@ export class SiteOperationsService {
     return this.refresh(install.id, agent);
   }
 
+  /**
+   * Reads the inventory again after a job changed the site (a core update): the job was
+   * authorised when it was queued, so no actor is asked for. A failure is stored and thrown.
+   */
+  async refreshAfterJob(installId: string): Promise<Inventory> {
+    return this.refresh(installId, await this.deps.agents.forInstall(installId));
+  }
+
   /** The inventory stored at the last refresh (with the error of a later failed one), if any. */
   async storedInventory(actor: Actor, installId: string): Promise<InventoryRecord | null> {
     requireScope(actor, 'read');

@@ -16,3 +16,12 @@ export const MAINTENANCE_FLAG = '.wpfleet-maintenance';
 export function setMaintenanceFlag(contentDir: string): void {
   fs.writeFileSync(path.join(contentDir, MAINTENANCE_FLAG), `${Math.floor(Date.now() / 1000)}\n`);
 }
+
+/** Turns maintenance off as the agent does (removes the flag); no flag is no error. */
+export function clearMaintenanceFlag(contentDir: string): void {
+  fs.rmSync(path.join(contentDir, MAINTENANCE_FLAG), { force: true });
+}
+
+export function maintenanceFlagSet(contentDir: string): boolean {
+  return fs.existsSync(path.join(contentDir, MAINTENANCE_FLAG));
+}

@@ -58,7 +58,7 @@ function howToAdd(settings: ReleaseSettings): string {
   );
 }
 
-function sourcesFor(
+export function sourcesFor(
   settings: ReleaseSettings,
   request: AddRequest,
   options: ReleaseOptions,

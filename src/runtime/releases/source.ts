@@ -32,6 +32,12 @@ export interface ReleaseSource {
    * answer leave it out.
    */
   newestVersion?(): Promise<string>;
+  /**
+   * Whether `fetch(version)` would find the version, asked without fetching it (a core update
+   * refuses a version no source has before it queues anything). Throws ReleaseError
+   * `unreachable` when the source cannot be asked now.
+   */
+  offers?(version: string): Promise<boolean>;
 }
 
 /** Files at the top of a WordPress tree that belong to an install, never to a release. */

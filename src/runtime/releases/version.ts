@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { compareWordPressVersions, isWordPressVersion } from '../../core/shared/wp-version.js';
 import { ReleaseError } from './errors.js';
 
-/** 6.1, 6.1.9, 6.5-RC1, 6.6-beta2: also used as a folder name, so nothing that walks paths. */
-const VERSION = /^\d+\.\d+(\.\d+)?(-[A-Za-z0-9.]+)?$/;
-
+/** The rules live in core (a requested core update is checked there); releases use the same. */
 export function isVersion(raw: string): boolean {
-  return VERSION.test(raw);
+  return isWordPressVersion(raw);
 }
 
 export function checkVersion(raw: string): string {
@@ -17,20 +16,7 @@ export function checkVersion(raw: string): string {
 }
 
 /** Newer first when used with sort(); a pre-release sorts before its final version. */
-export function compareVersions(a: string, b: string): number {
-  const [coreA = '', preA] = a.split('-', 2);
-  const [coreB = '', preB] = b.split('-', 2);
-  const partsA = coreA.split('.').map(Number);
-  const partsB = coreB.split('.').map(Number);
-  for (let i = 0; i < Math.max(partsA.length, partsB.length); i++) {
-    const diff = (partsA[i] ?? 0) - (partsB[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  if (preA === preB) return 0;
-  if (preA === undefined) return 1;
-  if (preB === undefined) return -1;
-  return preA.localeCompare(preB, 'en', { numeric: true });
-}
+export const compareVersions = compareWordPressVersions;
 
 /**
  * The version a WordPress tree says it is, from `$wp_version` in wp-includes/version.php; also

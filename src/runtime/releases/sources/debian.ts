@@ -79,6 +79,11 @@ export class DebianSource implements ReleaseSource {
     return wordpress?.version.replace(/^\d+:/, '').replace(/[+~-].*$/, '') ?? 'nothing';
   }
 
+  /** Debian's lists hold one WordPress: apt's candidate. */
+  async offers(version: string): Promise<boolean> {
+    return (await this.newestVersion()) === version;
+  }
+
   async fetch(version: string | undefined, into: string): Promise<FetchedRelease> {
     const scratch = path.dirname(into);
     if (version !== undefined) {

@@ -154,6 +154,17 @@ export class WordPressOrgSource implements ReleaseSource {
     return this.latest;
   }
 
+  /** wordpress.org publishes checksums for every version it has. */
+  async offers(version: string): Promise<boolean> {
+    try {
+      await this.client.checksums(version);
+      return true;
+    } catch (err) {
+      if (err instanceof ReleaseError && err.code === 'not_offered') return false;
+      throw err;
+    }
+  }
+
   async fetch(version: string | undefined, into: string): Promise<FetchedRelease> {
     const wanted = version === undefined ? await this.newestVersion() : checkVersion(version);
     // Checksums first: an unknown version fails before a download.
