@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { accountCommands } from './cli/accounts.js';
 import { backupCommands } from './cli/backups.js';
 import { installCommands } from './cli/installs.js';
+import { coreCommands } from './cli/core.js';
 import { extensionCommands } from './cli/extensions.js';
 import { mirrorCommands } from './cli/mirror.js';
 import { reportError } from './cli/output.js';
@@ -24,6 +25,7 @@ mirrorCommands(program);
 extensionCommands(program, 'plugin');
 extensionCommands(program, 'theme');
 wpUserCommands(program);
+coreCommands(program);
 siteToolCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
