@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { packageFile } from '../../package-path.js';
 import type { FromHost, FromWorker, ToHost, ToWorker, WorkerData } from './messages.js';
 
-// src/runtime/php/wasm and dist/runtime/php/wasm sit at the same depth: the host (and its
-// workers) always run from the compiled tree, also when this module is loaded from source by the
-// tests.
-const HOST_PATH = new URL('../../../../dist/runtime/php/wasm/host.js', import.meta.url);
+// The host (and its workers) always run from the compiled tree, also when this module is loaded
+// from source by the tests or from the benchmarks' build.
+const HOST_PATH = 'dist/runtime/php/wasm/host.js';
 
 /** What an instance tells the pool: its worker's messages, then one exit. */
 export interface InstanceEvents {
@@ -76,7 +76,7 @@ export class PhpHost {
   }
 
   private start(): ChildProcess {
-    const child = fork(HOST_PATH, [], {
+    const child = fork(packageFile(HOST_PATH), [], {
       execArgv: this.options.execArgv,
       // Structured clone keeps request and response bodies binary across the channel.
       serialization: 'advanced',
