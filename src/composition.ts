@@ -112,8 +112,9 @@ export interface WarmUp {
 }
 
 /**
- * Everything that runs WordPress: the PHP runtime, the edge in front of it, provisioning and the
- * job runner that drives it. `serve` builds it; the API alone does not need it.
+ * Everything that runs WordPress: the PHP runtime, the edge in front of it, provisioning, the
+ * operations inside installs and the job runner that drives the long ones. `serve` builds it and
+ * starts it; CLI commands that act inside an install build it without starting its jobs.
  */
 export function createHosting(app: App, releases: ReleaseProvider, log: Logger): Hosting {
   const { config, store } = app;
@@ -229,7 +230,6 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     log,
   );
 
-  let closing = false;
   const settings = new InstallSettingsService({
     store,
     installs: app.services.installs,
@@ -239,6 +239,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     pagesChanged,
   });
 
+  let closing = false;
   return {
     runtime,
     backups,
