@@ -97,7 +97,7 @@ function wpfleet_agent_users_is_last_admin( $user ) {
 	return empty( $others );
 }
 
-/** WordPress's own error, its text kept and its code in data.wordpress_code. */
+/** WordPress's own error, its text kept and its code in data.wp_code (as the upgraders do). */
 function wpfleet_agent_users_wordpress_error( $error, $code ) {
 	$status = wpfleet_agent_error( $code );
 	return new WP_Error(
@@ -105,7 +105,7 @@ function wpfleet_agent_users_wordpress_error( $error, $code ) {
 		wp_strip_all_tags( $error->get_error_message() ),
 		array(
 			'status'         => $status[0],
-			'wordpress_code' => $error->get_error_code(),
+			'wp_code' => $error->get_error_code(),
 		)
 	);
 }

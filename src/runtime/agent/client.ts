@@ -50,10 +50,14 @@ export class AgentError extends Error {
     readonly status: number,
     readonly code: AgentErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; wpCode?: string },
   ) {
     super(message, options);
+    this.wpCode = options?.wpCode ?? null;
   }
+
+  /** WordPress's own error code behind the agent's (`folder_exists`), when it gave one. */
+  readonly wpCode: string | null;
 }
 
 export interface AgentPlugin {
@@ -213,7 +217,9 @@ function parseResponse(route: string, response: AgentTransportResponse): Json {
     return json;
   }
   if (json !== null && typeof json.code === 'string' && typeof json.message === 'string') {
-    throw new AgentError(status, json.code, json.message);
+    const data = json.data;
+    const wpCode = isObject(data) && typeof data.wp_code === 'string' ? data.wp_code : undefined;
+    throw new AgentError(status, json.code, json.message, wpCode === undefined ? {} : { wpCode });
   }
   throw new AgentError(status, 'http_error', `${route} answered ${describe(response)}`);
 }

@@ -27,15 +27,16 @@ export type PackageHandoff = <T>(
  */
 function translated(err: unknown): unknown {
   if (!(err instanceof AgentError)) return err;
+  const code = err.wpCode ?? err.code;
   switch (err.code) {
     case 'invalid':
-      return new SiteOperationError('invalid', err.code, err.message);
+      return new SiteOperationError('invalid', code, err.message);
     case 'not_found':
-      return new SiteOperationError('not_found', err.code, err.message);
+      return new SiteOperationError('not_found', code, err.message);
     case 'conflict':
-      return new SiteOperationError('conflict', err.code, err.message);
+      return new SiteOperationError('conflict', code, err.message);
     case 'failed':
-      return new SiteOperationError('failed', err.code, err.message);
+      return new SiteOperationError('failed', code, err.message);
     case 'unreachable':
     case 'http_error':
     case 'bad_response':
