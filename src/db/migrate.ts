@@ -40,7 +40,31 @@ async function currentSchema(db: Kysely<DB>): Promise<string> {
   return schema;
 }
 
+/**
+ * The PostgreSQL advisory lock that serialises wpfleet's migrations on a database, and the
+ * dropping of whole schemas (the tests' isolation). Kysely takes its own lock only after it has
+ * looked through every schema's catalog, and that look fails when another schema is dropped or
+ * migrated at the same moment: two servers starting together, or tests running side by side.
+ */
+export const MIGRATION_LOCK_KEY = 7_223_005_391;
+
 export async function migrateToLatest(db: Kysely<DB>, engine: Engine): Promise<void> {
+  if (engine !== 'postgres') {
+    await runMigrations(db, engine);
+    return;
+  }
+  // One connection for the whole run: a session-level lock belongs to the connection holding it.
+  await db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection);
+    try {
+      await runMigrations(connection, engine);
+    } finally {
+      await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(connection);
+    }
+  });
+}
+
+async function runMigrations(db: Kysely<DB>, engine: Engine): Promise<void> {
   // Kysely looks for its migration table in every schema; pinning it to ours keeps databases that
   // hold several wpfleet schemas (the tests' isolation) from finding another schema's table.
   const migrator = new Migrator({

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { MIGRATION_LOCK_KEY } from '../../src/db/migrate.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 export type TestEngine = 'sqlite' | 'postgres';
@@ -85,7 +86,15 @@ export async function testStore(
     pgSchema,
     env: { ...baseEnv, WPFLEET_DATA: dataDir },
     async dispose() {
-      if (pgSchema !== undefined) await pgAdmin(`drop schema if exists ${pgSchema} cascade`);
+      if (pgSchema !== undefined) {
+        // Under the migrations' lock: a catalog scan of a migration running beside it fails on
+        // a schema dropped under it.
+        const lock = String(MIGRATION_LOCK_KEY);
+        await pgAdmin(
+          `select pg_advisory_lock(${lock}); drop schema if exists ${pgSchema} cascade; ` +
+            `select pg_advisory_unlock(${lock})`,
+        );
+      }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
