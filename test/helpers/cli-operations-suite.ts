@@ -88,8 +88,17 @@ function cliOperations(env: Record<string, string>): void {
     expect(r.stdout).toBe('');
     return r.stderr.replace(/^wpfleet: /, '').trim();
   };
-  const page = (p = '/', headers: Record<string, string> = {}): Promise<SiteResponse> =>
-    siteRequest(h().serve.url, host, p, { headers });
+  let visits = 0;
+  /**
+   * A page as WordPress renders it now. Each visit has a query of its own, so the edge's page
+   * cache never answers it: a change made by a CLI process reaches the serving process's cache
+   * only within its two-second host lookup (test/e2e/page-purge.test.ts covers that).
+   */
+  const page = (p = '/', headers: Record<string, string> = {}): Promise<SiteResponse> => {
+    visits += 1;
+    const fresh = `${p}${p.includes('?') ? '&' : '?'}visit=${visits}`;
+    return siteRequest(h().serve.url, host, fresh, { headers });
+  };
   const plugins = (): Promise<PluginRow[]> => json<PluginRow[]>(['plugins', 'list', name]);
   const themes = (): Promise<PluginRow[]> => json<PluginRow[]>(['themes', 'list', name]);
   const zip = (slug: string, version: string): string => {
