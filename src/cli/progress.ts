@@ -9,11 +9,9 @@ export class Progress {
   constructor(
     private readonly title: string,
     private readonly total: number,
-    private readonly quiet = false,
   ) {}
 
   update(done: number, label: string): void {
-    if (this.quiet) return;
     const line = this.render(done, label);
     if (line === this.last) return;
     this.last = line;
@@ -21,7 +19,7 @@ export class Progress {
   }
 
   finish(): void {
-    if (!this.quiet && this.tty && this.last !== '') process.stderr.write('\n');
+    if (this.tty && this.last !== '') process.stderr.write('\n');
   }
 
   private render(done: number, label: string): string {
