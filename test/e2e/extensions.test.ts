@@ -2,12 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AgentClient,
-  AgentError,
-  type AgentTransport,
-  type AgentTransportResponse,
-} from '../../src/runtime/agent/client.js';
+import { AgentClient, AgentError } from '../../src/runtime/agent/client.js';
 import {
   activatePlugin,
   activateTheme,
@@ -34,7 +29,7 @@ import {
   type ExtensionZips,
 } from '../helpers/package-fixtures.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
-import { siteRequest } from '../helpers/site.js';
+import { edgeAgentTransport, siteRequest } from '../helpers/site.js';
 
 /**
  * Plugins, themes and translations through the agent on real WordPress (Debian's 6.1.9) served
@@ -94,7 +89,7 @@ describe.each(DATABASES)('plugins and themes through the agent on %s', (_db, env
     const config = fs.readFileSync(layout.configFile, 'utf8');
     const secret = /define\(\s*'WPFLEET_AGENT_SECRET',\s*'([^']+)'/.exec(config)?.[1];
     if (secret === undefined) throw new Error('no agent secret in wp-config.php');
-    agent = new AgentClient(hostTransport(hosted.serve.url, host), secret);
+    agent = new AgentClient(edgeAgentTransport(hosted.serve.url, host), secret);
     baseline = await listPlugins(agent);
   });
 
@@ -353,19 +348,3 @@ describe.each(DATABASES)('plugins and themes through the agent on %s', (_db, env
     expect(await updateTranslations(agent)).toEqual({ updated: [], failed: [] });
   });
 });
-
-/** An agent transport over HTTP to the edge, with the install's Host (fetch cannot set it). */
-function hostTransport(base: string, host: string): AgentTransport {
-  return async (call): Promise<AgentTransportResponse> => {
-    const res = await siteRequest(base, host, call.path, {
-      method: call.method,
-      headers: call.headers,
-      body: call.body,
-    });
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (value !== undefined) headers[name] = value;
-    }
-    return { status: res.status, headers, body: res.body };
-  };
-}

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallSettings } from '../../src/core/installs/install-settings.js';
 import { withChanges } from '../../src/core/installs/install-settings.js';
 import { InstallSettingsRepository } from '../../src/core/installs/install-settings.repository.js';
-import { AgentClient, type AgentTransport } from '../../src/runtime/agent/client.js';
+import { AgentClient } from '../../src/runtime/agent/client.js';
 import { verifyInstallCore } from '../../src/runtime/releases/install-core.js';
 import { applySettings } from '../../src/runtime/sites/settings.js';
 import { siteLayout, type SiteLayout } from '../../src/runtime/sites/site-files.js';
 import { MARIADB_URL, SHARED_CACHE, startHosted, type Hosted } from '../helpers/hosted.js';
-import { cookiesOf, siteRequest, type SiteResponse } from '../helpers/site.js';
+import { cookiesOf, edgeAgentTransport, siteRequest, type SiteResponse } from '../helpers/site.js';
 import { inspectStore, type StoreInspector } from '../helpers/snapshot.js';
 import { writeWpScript } from '../helpers/wp-script.js';
 
@@ -66,18 +66,6 @@ async function hostedSite(name: string, env: Record<string, string>): Promise<Si
       headers: { 'content-type': FORM, ...headers },
       body,
     });
-  const transport: AgentTransport = async (call) => {
-    const res = await siteRequest(url, host, call.path, {
-      method: call.method,
-      headers: call.headers,
-      body: call.body,
-    });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (typeof v === 'string') headers[k] = v;
-    }
-    return { status: res.status, headers, body: res.body };
-  };
   const repo = new InstallSettingsRepository(inspector.db);
   const layout = siteLayout(dataDir, install.id);
   return {
@@ -88,7 +76,7 @@ async function hostedSite(name: string, env: Record<string, string>): Promise<Si
     origin: `http://${host}:${hosted.port}`,
     layout,
     releaseDir: path.join(dataDir, 'releases', row.release_version ?? '', 'wordpress'),
-    agent: new AgentClient(transport, row.agent_secret ?? ''),
+    agent: new AgentClient(edgeAgentTransport(url, host), row.agent_secret ?? ''),
     get,
     post,
     async change(change) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient, AgentError, type AgentTransport } from '../../src/runtime/agent/client.js';
+import { AgentClient, AgentError } from '../../src/runtime/agent/client.js';
 import { getOptions, setOptions, upgradeDatabase } from '../../src/runtime/agent/core.js';
 import { getInventory } from '../../src/runtime/agent/inventory.js';
 import {
@@ -12,7 +12,7 @@ import {
   updateUserRole,
 } from '../../src/runtime/agent/users.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
-import { cookiesOf, siteRequest } from '../helpers/site.js';
+import { cookiesOf, edgeAgentTransport, siteRequest } from '../helpers/site.js';
 
 /**
  * The agent's inventory, users and core calls on real WordPress (Debian's 6.1.9) served by
@@ -74,19 +74,7 @@ describe.each(DATABASES)('inventory, users and core on %s', (database, env) => {
     );
     const secret = /define\( 'WPFLEET_AGENT_SECRET', '([0-9a-f]+)' \);/.exec(config)?.[1];
     if (secret === undefined) throw new Error('no agent secret in wp-config.php');
-    const transport: AgentTransport = async (call) => {
-      const res = await siteRequest(serveUrl(), host, call.path, {
-        method: call.method,
-        headers: call.headers,
-        body: call.body,
-      });
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(res.headers)) {
-        if (value !== undefined) headers[name] = value;
-      }
-      return { status: res.status, headers, body: res.body };
-    };
-    agent = new AgentClient(transport, secret);
+    agent = new AgentClient(edgeAgentTransport(serveUrl(), host), secret);
   });
 
   afterAll(async () => {

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient, AgentError, type AgentTransport } from '../../src/runtime/agent/client.js';
+import { AgentClient, AgentError } from '../../src/runtime/agent/client.js';
 import type {
   SearchReplaceOptions,
   SearchReplaceResult,
 } from '../../src/core/site-agent/operations.types.js';
 import { searchReplace } from '../../src/runtime/agent/search-replace.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
-import { siteRequest } from '../helpers/site.js';
+import { edgeAgentTransport, siteRequest } from '../helpers/site.js';
 import { writeWpScript, type WpScript } from '../helpers/wp-script.js';
 
 /**
@@ -109,22 +109,6 @@ function expected(url: string) {
   };
 }
 
-/** AgentClient over real HTTP to the edge, with the install's Host (fetch cannot set it). */
-function edgeTransport(base: string, host: string): AgentTransport {
-  return async (call) => {
-    const res = await siteRequest(base, host, call.path, {
-      method: call.method,
-      headers: call.headers,
-      body: call.body,
-    });
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (value !== undefined) headers[name] = value;
-    }
-    return { status: res.status, headers, body: res.body };
-  };
-}
-
 describe.each(DATABASES)('search-replace through the agent on %s', (database, env) => {
   let hosted: Hosted | undefined;
   let install: HostedInstall;
@@ -168,7 +152,7 @@ describe.each(DATABASES)('search-replace through the agent on %s', (database, en
     const config = fs.readFileSync(path.join(dir, 'wp-config.php'), 'utf8');
     const secret = /'WPFLEET_AGENT_SECRET', '([0-9a-f]{64})'/.exec(config)?.[1] ?? '';
     expect(secret).toHaveLength(64);
-    agent = new AgentClient(edgeTransport(h().serve.url, host), secret);
+    agent = new AgentClient(edgeAgentTransport(h().serve.url, host), secret);
 
     const seed = writeWpScript(path.join(dir, 'wp-content'), SEED);
     const seeded = await siteRequest(h().serve.url, host, seed.url, { method: 'POST' });

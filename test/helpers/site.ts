@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { AgentTransport } from '../../src/runtime/agent/client.js';
 
 export interface SiteResponse {
   status: number;
@@ -88,4 +89,23 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * An agent transport over real HTTP to the edge, with the install's Host: the tests call an
+ * install's agent the way a connected dashboard would, through the front door.
+ */
+export function edgeAgentTransport(base: string, host: string): AgentTransport {
+  return async (call) => {
+    const res = await siteRequest(base, host, call.path, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+    });
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) headers[name] = value;
+    }
+    return { status: res.status, headers, body: res.body };
+  };
 }
