@@ -30,6 +30,7 @@ import {
   type EdgeAddress,
   type ReleaseProvider,
 } from './runtime/provision/provisioner.js';
+import { releaseReports } from './runtime/release-provider.js';
 import { siteJobHandlers } from './runtime/site-jobs.js';
 import { HostedSiteAgents } from './runtime/sites/hosted-agents.js';
 import { settingsApplier } from './runtime/sites/settings.js';
@@ -184,19 +185,12 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     pagesChanged,
   });
 
-  const releaseReports = {
-    progress: (m: string) => {
-      log.info(m);
-    },
-    warn: (m: string) => {
-      log.warn(m);
-    },
-  };
+  const reports = releaseReports(log);
   const core = new CoreUpdatesService({
     store,
     installs: app.services.installs,
     packages,
-    releases: coreReleases(config, releaseReports),
+    releases: coreReleases(config, reports),
   });
   const coreUpdater = new CoreUpdater({
     store,
@@ -207,7 +201,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     provisioner,
     address,
     releases: config,
-    releaseOptions: releaseReports,
+    releaseOptions: reports,
     forgetRoutes: (id) => {
       edge.settingsChanged(id);
     },

@@ -10,23 +10,28 @@ export interface ReleaseLog {
   warn(message: string): void;
 }
 
+/** Where adding a release reports its progress and warnings: the server's log. */
+export function releaseReports(log: ReleaseLog): {
+  progress(message: string): void;
+  warn(message: string): void;
+} {
+  return {
+    progress: (m) => {
+      log.info(m);
+    },
+    warn: (m) => {
+      log.warn(m);
+    },
+  };
+}
+
 /** Provisioning's view of the release store: what it needs, nothing of how releases are made. */
 export function releaseProvider(
   config: Pick<Config, 'dataDir' | 'cacheDir' | 'releaseSources' | 'wordpressOrg'>,
   log?: ReleaseLog,
 ): ReleaseProvider {
   const store = releaseStore(config);
-  const reports =
-    log === undefined
-      ? {}
-      : {
-          progress: (m: string) => {
-            log.info(m);
-          },
-          warn: (m: string) => {
-            log.warn(m);
-          },
-        };
+  const reports = log === undefined ? {} : releaseReports(log);
   return {
     async ensure() {
       const release = await ensureRelease(config, reports);
