@@ -41,6 +41,7 @@ import { SiteOperationsService } from './core/site-agent/site-operations.service
 import { CoreUpdatesService } from './core/site-agent/core-updates.service.js';
 import { coreReleases } from './runtime/releases/core-releases.js';
 import { CoreUpdater } from './runtime/sites/core-update.js';
+import { FleetService } from './core/fleet/fleet.service.js';
 
 export interface App {
   config: Config;
@@ -88,6 +89,8 @@ export interface Hosting {
   core: CoreUpdatesService;
   /** Installs' hardening and debugging settings (wp-config.php and the edge). */
   settings: InstallSettingsService;
+  /** One operation on many installs (`--all`/`--installs`, "update everything"). */
+  fleet: FleetService;
   packages: PackageSources;
   edge: Edge;
   provisioner: Provisioner;
@@ -240,6 +243,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     sites,
     core,
     settings,
+    fleet: new FleetService(app.services.installs),
     packages,
     edge,
     provisioner,
