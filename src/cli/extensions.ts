@@ -113,7 +113,7 @@ export function extensionCommands(program: Command, kind: ExtensionKind): void {
         ) => {
           const selection = fleetSelection(flags);
           const args = installAndSubject(command, selection, first, second, subject);
-          if (selection === null || args.install === null) {
+          if (selection === null || args.install !== null) {
             await withSite(flags, args.install ?? first, async ({ hosting, actor, install }) => {
               const done = await run(
                 { hosting, actor, installId: install.id },

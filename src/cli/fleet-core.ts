@@ -83,7 +83,8 @@ async function waitForAll(
   );
   const progress = new Progress('core updates', pending.size);
   const total = pending.size;
-  const deadline = Date.now() + timeoutMs;
+  const waitStart = Date.now();
+  const deadline = waitStart + timeoutMs;
   let failed = 0;
   try {
     while (pending.size > 0) {
@@ -91,6 +92,8 @@ async function waitForAll(
         const r = results[i];
         if (r === undefined || !r.ok || r.result.job_id === null) continue;
         const jobId = r.result.job_id;
+        // From queueing until the job ended.
+        const ms = r.ms + (Date.now() - waitStart);
         const job = await app.store.read.jobs.findById(accountOf.get(jobId) ?? '', jobId);
         let settled: FleetResult<CoreFleetUpdate> | null = null;
         if (job === undefined) {
@@ -100,12 +103,13 @@ async function waitForAll(
             error: { code: 'job_gone', message: `job ${jobId} is gone` },
           };
         } else if (job.state === 'succeeded') {
-          settled = { ...r, result: { ...r.result, state: 'succeeded' } };
+          settled = { ...r, result: { ...r.result, state: 'succeeded' }, ms };
         } else if (job.state === 'failed') {
           settled = {
             install: r.install,
             ok: false,
             error: { code: 'core_update_failed', message: job.error ?? 'unknown' },
+            ms,
           };
         }
         if (settled === null) continue;

@@ -186,12 +186,13 @@ export async function runFleetCommand<T>(
 function printReport<T>(flags: FleetFlags, report: FleetReport<T>, command: FleetCommand<T>): void {
   const json = (r: FleetResult<T>): Record<string, unknown> =>
     r.ok
-      ? { install: r.install, ok: true, result: command.json(r.result) }
+      ? { install: r.install, ok: true, result: command.json(r.result), ms: r.ms }
       : {
           install: r.install,
           ok: false,
           ...(r.skipped === true ? { skipped: true } : {}),
           error: r.error,
+          ...(r.ms === undefined ? {} : { ms: r.ms }),
         };
   if (flags.json === true) {
     const { results, ...counts } = report;

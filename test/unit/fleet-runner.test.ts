@@ -70,6 +70,7 @@ describe('runFleet', () => {
       install: { id: 'id4', name: 'site4' },
       ok: true,
       result: 'SITE4',
+      ms: expect.any(Number) as unknown,
     });
   });
 
@@ -94,6 +95,7 @@ describe('runFleet', () => {
       install: { id: 'id1', name: 'site1' },
       ok: false,
       error: { code: 'plugin_not_installed', message: 'Plugin not installed.' },
+      ms: expect.any(Number) as unknown,
     });
     expect(results[3]).toMatchObject({ ok: false, error: { code: 'unknown_slug' } });
     expect(results[4]).toMatchObject({ ok: false, error: { code: 'error', message: 'boom' } });

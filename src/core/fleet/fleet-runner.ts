@@ -13,12 +13,13 @@ export interface FleetError {
 }
 
 /**
- * What one install gave. `skipped` marks an install the selection left out before anything ran
- * (one still being provisioned, or failed): it carries the reason and is not a failure.
+ * What one install gave, and how long its work took (`ms`). `skipped` marks an install the
+ * selection left out before anything ran (one still being provisioned, or failed): it carries
+ * the reason, no time, and is not a failure.
  */
 export type FleetResult<T> =
-  | { install: FleetInstall; ok: true; result: T }
-  | { install: FleetInstall; ok: false; skipped?: true; error: FleetError };
+  | { install: FleetInstall; ok: true; result: T; ms: number }
+  | { install: FleetInstall; ok: false; skipped?: true; error: FleetError; ms?: number };
 
 /** Told when an install starts and when it ends (with its result). */
 export type FleetEvent<T> =
@@ -100,10 +101,13 @@ export async function runFleet<T, I extends FleetInstall>(
       running += 1;
       tell({ type: 'started', install: name(install), done, running, total });
       let result: FleetResult<T>;
+      const t0 = performance.now();
+      const ms = (): number => Math.round(performance.now() - t0);
       try {
-        result = { install: name(install), ok: true, result: await work(install) };
+        const value = await work(install);
+        result = { install: name(install), ok: true, result: value, ms: ms() };
       } catch (err) {
-        result = { install: name(install), ok: false, error: fleetError(err) };
+        result = { install: name(install), ok: false, error: fleetError(err), ms: ms() };
       }
       results[index] = result;
       running -= 1;
