@@ -171,6 +171,13 @@ describe('fleet operations on real WordPress', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('Install nosuch not found');
     expect(await home('fleeta')).toContain(helloMarker('1.1.0'));
+    // A theme that neither the install nor the mirror has: "not installed" comes first.
+    const theme = await fleet(['themes', 'update', 'wpfleet-nothing', '--installs', 'fleeta']);
+    expect(theme.code).toBe(1);
+    expect(theme.report.results[0]?.error).toEqual({
+      code: 'theme_not_installed',
+      message: 'The theme wpfleet-nothing is not installed.',
+    });
     const both = await cli(['plugins', 'deactivate', 'fleeta', 'wpfleet-hello', '--all']);
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('give the slug alone');
