@@ -6,6 +6,7 @@ import { operatorActor, type Actor } from '../../src/core/actor.js';
 import type { InstallRow } from '../../src/core/installs/installs.repository.js';
 import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
 import { recordedStepNames } from '../../src/core/jobs/steps.js';
+import { MAINTENANCE_FLAG } from '../../src/runtime/backups/maintenance.js';
 import { siteLayout } from '../../src/runtime/sites/site-files.js';
 import { runCli } from '../helpers/cli.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
@@ -357,5 +358,28 @@ describe.each(DATABASES)('clone and staging on %s', (_db, env) => {
     expect(await actions(source.id)).toEqual(
       expect.arrayContaining(['install.copy', 'install.copied']) as unknown,
     );
+  });
+
+  it('finishes a clone killed in the middle of its swap once the server is back', async () => {
+    await h().restart({ WPFLEET_CRASH_AT: 'restore.swapped' });
+    const name = `clcrash${tag}`;
+    const queued = await app.services.clones.clone(actor, source.id, { name });
+    const exit = await h().serve.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    const target = await row(queued.install.install.id);
+    // Killed mid-swap: still pending, and the swapped-in files are in maintenance mode.
+    expect(target.status).toBe('pending');
+    expect(fs.existsSync(path.join(content(target), MAINTENANCE_FLAG))).toBe(true);
+
+    await h().restart();
+    const job = await finished(queued.jobId);
+    expect(job.error).toBeNull();
+    expect(JSON.parse(job.result ?? '{}')).toMatchObject({ resumed: true });
+    expect((await row(target.id)).status).toBe('active');
+    expect(fs.existsSync(path.join(content(target), MAINTENANCE_FLAG))).toBe(false);
+    const post = await page(name, postPath);
+    expect(post.status).toBe(200);
+    expect(post.body).toContain(`${url(name)}/about/`);
+    expect(post.body).not.toContain(`${SRC}.localhost`);
   });
 });
