@@ -18,6 +18,7 @@ import {
   backupManagerFor,
   type BackupManager,
 } from './runtime/backups/backups.js';
+import { copyJobHandlers, InstallCopier } from './runtime/clones/copier.js';
 import { MysqlAdmin } from './runtime/databases/mysql-admin.js';
 import { domainCheckHandler } from './runtime/domain-check/handler.js';
 import { backupNotifier } from './runtime/notifications/backup-notifier.js';
@@ -208,8 +209,15 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     pagesChanged,
     refreshInventory: (id) => sites.refreshAfterJob(id),
   });
+  const copier = new InstallCopier({
+    store,
+    backups,
+    backupRecords: app.services.backups,
+    clones: app.services.clones,
+  });
   const jobs: JobDefinitions = {
     ...backupJobHandlers(backups, JOB_ATTEMPTS),
+    ...copyJobHandlers(copier, app.services.clones),
     ...installJobTypes(provisioner, app.services.installs, (id) => {
       edge.forgetInstall(id);
     }),

@@ -31,6 +31,19 @@ export const JOB_PAYLOADS = {
    * (`reinstall`: the same version, its release's files verified and repaired first).
    */
   'install.core_update': Type.Object({ version: Type.String(), reinstall: Type.Boolean() }),
+  /**
+   * Target: the new install of a clone (queued after its provisioning); copies the source
+   * install's files and database into it, then makes it active.
+   */
+  'install.clone': Type.Object({ source_id: Type.String() }),
+  /**
+   * Target: the install copied onto (`to`), another environment of the source's site; a safety
+   * backup of it first, then the source's files, database or both.
+   */
+  'install.copy': Type.Object({
+    source_id: Type.String(),
+    parts: Type.Union([Type.Literal('both'), Type.Literal('files'), Type.Literal('database')]),
+  }),
   /** Target: the domain; checks how its name resolves. */
   'domain.check_status': Type.Object({ name: Type.String() }),
 };
@@ -103,5 +116,7 @@ export function runnableJobs(definitions: JobDefinitions): Record<JobName, Runna
     'backup.restore': runnable('backup.restore', definitions['backup.restore']),
     'domain.check_status': runnable('domain.check_status', definitions['domain.check_status']),
     'install.core_update': runnable('install.core_update', definitions['install.core_update']),
+    'install.clone': runnable('install.clone', definitions['install.clone']),
+    'install.copy': runnable('install.copy', definitions['install.copy']),
   };
 }
