@@ -31,6 +31,24 @@ export const JOB_PAYLOADS = {
    * (`reinstall`: the same version, its release's files verified and repaired first).
    */
   'install.core_update': Type.Object({ version: Type.String(), reinstall: Type.Boolean() }),
+  /**
+   * Target: the install; updates plugins and themes together behind a snapshot, checks the site
+   * (and its looks unless `visual` is false, `threshold` the fraction of pixels allowed to
+   * change) and rolls all of them back on any failure (src/core/updates/safe-update.job.ts).
+   */
+  'install.safe_update': Type.Object({
+    items: Type.Array(
+      Type.Object({
+        kind: Type.Union([Type.Literal('plugin'), Type.Literal('theme')]),
+        slug: Type.String(),
+        /** The version it goes to, chosen when it was queued. */
+        version: Type.String(),
+      }),
+      { minItems: 1 },
+    ),
+    visual: Type.Boolean(),
+    threshold: Type.Number({ minimum: 0, maximum: 1 }),
+  }),
   /** Target: the domain; checks how its name resolves. */
   'domain.check_status': Type.Object({ name: Type.String() }),
 };
@@ -103,5 +121,6 @@ export function runnableJobs(definitions: JobDefinitions): Record<JobName, Runna
     'backup.restore': runnable('backup.restore', definitions['backup.restore']),
     'domain.check_status': runnable('domain.check_status', definitions['domain.check_status']),
     'install.core_update': runnable('install.core_update', definitions['install.core_update']),
+    'install.safe_update': runnable('install.safe_update', definitions['install.safe_update']),
   };
 }
