@@ -9,6 +9,7 @@ import { reportError } from './cli/output.js';
 import { releaseCommands } from './cli/releases.js';
 import { serveCommand } from './cli/serve.js';
 import { siteToolCommands } from './cli/site-tools.js';
+import { updateCommands } from './cli/updates.js';
 import { wpUserCommands } from './cli/wp-users.js';
 
 const program = new Command('wpfleet')
@@ -26,6 +27,7 @@ extensionCommands(program, 'plugin');
 extensionCommands(program, 'theme');
 wpUserCommands(program);
 coreCommands(program);
+updateCommands(program);
 siteToolCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
