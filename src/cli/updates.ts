@@ -30,7 +30,15 @@ export interface UpdateOutcome {
   install: string;
   job_id: string;
   state: 'queued' | 'succeeded' | 'rolled_back' | 'refused' | 'failed';
-  items: { kind: ExtensionKind; slug: string; version_before: string | null; version: string }[];
+  items: {
+    kind: ExtensionKind;
+    slug: string;
+    version_before: string | null;
+    /** The version asked for. */
+    version: string;
+    /** The version WordPress reports after the update (succeeded only). */
+    version_after?: string | null;
+  }[];
   visual: Record<string, unknown> | null;
   /** Why it was rolled back, refused or failed. */
   reason: string | null;
@@ -129,12 +137,15 @@ export async function applyOne(site: SiteContext, flags: ApplyFlags): Promise<Up
   const record = parsed(job);
   if (job.state === 'succeeded') {
     const visual = record?.visual;
+    const after = Array.isArray(record?.items) ? (record.items as Record<string, unknown>[]) : [];
     return {
       ...outcome,
       state: 'succeeded',
-      items: Array.isArray(record?.items)
-        ? (record.items as UpdateOutcome['items'])
-        : outcome.items,
+      items: outcome.items.map((item) => {
+        const done = after.find((a) => a.kind === item.kind && a.slug === item.slug);
+        const versionAfter = typeof done?.version_after === 'string' ? done.version_after : null;
+        return { ...item, version_after: versionAfter };
+      }),
       visual:
         typeof visual === 'object' && visual !== null ? (visual as Record<string, unknown>) : null,
       record,

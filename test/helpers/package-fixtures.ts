@@ -122,6 +122,74 @@ function wp_die( $message = '' ) {
   };
 }
 
+/**
+ * wpfleet-fragile: 1.0.0 prints a footer line; 2.0.0 loads and activates fine (the agent's update
+ * succeeds) but fatals on every front-end page, so WordPress answers its critical-error page.
+ */
+export function fragilePlugin(version: string): Record<string, string> {
+  const fatal =
+    version === '2.0.0'
+      ? "add_action( 'template_redirect', function () {\n\twpfleet_fragile_function_that_does_not_exist();\n} );\n"
+      : '';
+  return {
+    'wpfleet-fragile/wpfleet-fragile.php': `<?php
+/**
+ * Plugin Name: wpfleet Fragile
+ * Description: A test plugin whose 2.0.0 breaks the front end.
+ * Version: ${version}
+ */
+${fatal}add_action( 'wp_footer', function () {
+	echo '<p id="wpfleet-fragile">wpfleet-fragile ${version}</p>';
+} );
+`,
+  };
+}
+
+/**
+ * wpfleet-paint: 1.0.0 draws nothing; 1.1.0 a 4×4 dot in the page's top-left corner (a few
+ * pixels); 2.0.0 a coloured block over the whole first screen (most of the page).
+ */
+export function paintPlugin(version: string): Record<string, string> {
+  const style: Record<string, string> = {
+    '1.1.0': 'width:4px;height:4px;background:#0a7f3f',
+    '2.0.0': 'width:100%;height:2000px;background:#e11d48',
+  };
+  const css = style[version];
+  const paint =
+    css === undefined
+      ? ''
+      : `add_action( 'wp_footer', function () {
+	echo '<div id="wpfleet-paint" style="position:absolute;top:0;left:0;z-index:99999;${css}"></div>';
+} );
+`;
+  return {
+    'wpfleet-paint/wpfleet-paint.php': `<?php
+/**
+ * Plugin Name: wpfleet Paint
+ * Description: A test plugin that changes how the page looks, a little (1.1.0) or a lot (2.0.0).
+ * Version: ${version}
+ */
+${paint}`,
+  };
+}
+
+/** The versions of wpfleet-fragile and wpfleet-paint, zipped into `dir`. */
+export async function writeSafeUpdatePackages(dir: string): Promise<FixtureZip[]> {
+  const out: FixtureZip[] = [];
+  const builders = { 'wpfleet-fragile': fragilePlugin, 'wpfleet-paint': paintPlugin };
+  const versions = {
+    'wpfleet-fragile': ['1.0.0', '2.0.0'],
+    'wpfleet-paint': ['1.0.0', '1.1.0', '2.0.0'],
+  };
+  for (const [slug, build] of Object.entries(builders)) {
+    for (const version of versions[slug as keyof typeof versions]) {
+      const file = await zipFiles(build(version), path.join(dir, `${slug}.${version}.zip`));
+      out.push({ kind: 'plugin', slug, version, file });
+    }
+  }
+  return out;
+}
+
 /** A folder of PHP without any plugin header. */
 export function headerlessPlugin(): Record<string, string> {
   return {

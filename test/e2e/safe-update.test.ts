@@ -1,0 +1,222 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { startHosted, type Hosted } from '../helpers/hosted.js';
+import { writeSafeUpdatePackages } from '../helpers/package-fixtures.js';
+import { siteRequest, type SiteResponse } from '../helpers/site.js';
+import { inspectStore } from '../helpers/snapshot.js';
+
+interface Outcome {
+  install: string;
+  job_id: string;
+  state: string;
+  items: { kind: string; slug: string; version_before: string | null; version: string }[];
+  visual: {
+    difference: number;
+    threshold: number;
+    before: string;
+    after: string;
+    diff: string;
+  } | null;
+  reason: string | null;
+  record: Record<string, unknown> | null;
+}
+
+interface PluginRow {
+  slug: string;
+  version: string;
+  active: boolean;
+  update: string | null;
+}
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Safe updates on real WordPress (SQLite), driven through `wpfleet updates` against a running
+ * server: a version that breaks the front end and one that repaints the page are rolled back to
+ * the snapshot, with the reason and the images recorded; one that changes a few pixels is kept.
+ */
+describe('safe updates with visual rollback', () => {
+  let hosted: Hosted | undefined;
+  let cliEnv: Record<string, string>;
+  let scratch: string;
+  let dataDir: string;
+  let installId: string;
+  const name = 'e2esafe';
+  const host = `${name}.localhost`;
+
+  const h = (): Hosted => {
+    if (hosted === undefined) throw new Error('wpfleet serve did not start');
+    return hosted;
+  };
+  const cli = (args: string[]): Promise<CliResult> => runCli(args, cliEnv);
+  const json = async <T>(args: string[]): Promise<T> => {
+    const r = await cli([...args, '--json']);
+    if (r.code !== 0) throw new Error(`wpfleet ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  };
+  /** `updates apply` with --json: its exit code and its one JSON document. */
+  const apply = async (args: string[]): Promise<{ code: number; outcome: Outcome }> => {
+    const r = await cli(['updates', 'apply', name, ...args, '--json']);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    return { code: r.code, outcome: JSON.parse(r.stdout) as Outcome };
+  };
+  let visits = 0;
+  /** The home page as WordPress renders it now (a query of its own passes the page cache by). */
+  const home = (): Promise<SiteResponse> => {
+    visits += 1;
+    return siteRequest(h().serve.url, host, `/?visit=${visits}`);
+  };
+  const plugin = async (slug: string): Promise<PluginRow | undefined> =>
+    (await json<PluginRow[]>(['plugins', 'list', name])).find((p) => p.slug === slug);
+  const pluginFile = (slug: string): string =>
+    fs.readFileSync(
+      path.join(dataDir, 'installs', installId, 'wp-content', 'plugins', slug, `${slug}.php`),
+      'utf8',
+    );
+  const activity = async (action: string): Promise<Record<string, unknown>[]> => {
+    const store = inspectStore(h().store);
+    try {
+      const rows = await store.db
+        .selectFrom('activity')
+        .select(['details'])
+        .where('action', '=', action)
+        .where('target_id', '=', installId)
+        .execute();
+      return rows.map((r) => JSON.parse(r.details) as Record<string, unknown>);
+    } finally {
+      await store.close();
+    }
+  };
+
+  beforeAll(async () => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'wpfleet-safe-update-'));
+    const zips = await writeSafeUpdatePackages(scratch);
+    hosted = await startHosted({ WPFLEET_WPORG: 'off' });
+    cliEnv = { ...hosted.store.env, WPFLEET_PORT: hosted.port, WPFLEET_WPORG: 'off' };
+    dataDir = hosted.store.env.WPFLEET_DATA ?? '';
+    await json(['mirror', 'add', ...zips.map((z) => z.file)]);
+    const created = await json<{ id: string; status: string }>(['installs', 'create', name]);
+    expect(created.status).toBe('active');
+    installId = created.id;
+    for (const slug of ['wpfleet-fragile', 'wpfleet-paint']) {
+      await json(['plugins', 'install', name, slug, '--version', '1.0.0', '--activate']);
+    }
+  }, 400_000);
+
+  afterAll(async () => {
+    await hosted?.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('lists the updates the mirror offers', async () => {
+    const offers = await json<{ kind: string; slug: string; version: string; update: string }[]>([
+      'updates',
+      'list',
+      name,
+    ]);
+    expect(offers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'plugin',
+          slug: 'wpfleet-fragile',
+          version: '1.0.0',
+          update: '2.0.0',
+        }),
+        expect.objectContaining({
+          kind: 'plugin',
+          slug: 'wpfleet-paint',
+          version: '1.0.0',
+          update: '2.0.0',
+        }),
+      ]) as unknown,
+    );
+  });
+
+  it('keeps an update that changes a few pixels, below the threshold', async () => {
+    const { code, outcome } = await apply(['--plugins', 'wpfleet-paint@1.1.0']);
+    expect(`${code} ${outcome.reason ?? ''}`).toBe('0 ');
+    expect(outcome).toMatchObject({
+      state: 'succeeded',
+      items: [
+        { kind: 'plugin', slug: 'wpfleet-paint', version_before: '1.0.0', version_after: '1.1.0' },
+      ],
+    });
+    const visual = outcome.visual;
+    expect(visual?.threshold).toBe(0.01);
+    // The dot is there, and it is all that changed.
+    expect(visual?.difference).toBeGreaterThan(0);
+    expect(visual?.difference).toBeLessThanOrEqual(0.01);
+    for (const image of [visual?.before, visual?.after, visual?.diff]) {
+      const file = path.join(dataDir, image ?? '');
+      expect(fs.readFileSync(file).subarray(0, 8)).toEqual(PNG_MAGIC);
+    }
+    expect(await plugin('wpfleet-paint')).toMatchObject({ version: '1.1.0', active: true });
+    expect((await home()).body).toContain('id="wpfleet-paint"');
+    const [succeeded] = await activity('update.succeeded');
+    expect(succeeded).toMatchObject({ job_id: outcome.job_id, visual: { diff: visual?.diff } });
+    // The snapshot is gone once the update stands; the images stay.
+    expect(fs.existsSync(path.join(dataDir, path.dirname(visual?.diff ?? ''), 'snapshot'))).toBe(
+      false,
+    );
+  });
+
+  it('rolls back an update that repaints the page, keeping its diff image', async () => {
+    const { code, outcome } = await apply(['--plugins', 'wpfleet-paint@2.0.0']);
+    expect(code).toBe(1);
+    expect(outcome.state).toBe('rolled_back');
+    expect(outcome.reason).toMatch(
+      /^rolled back: the home page looks different: \d+\.\d\d% of its pixels changed, more than the threshold of 1\.00%$/,
+    );
+    const visual = outcome.visual;
+    expect(visual?.difference).toBeGreaterThan(0.3);
+    const diff = path.join(dataDir, visual?.diff ?? '');
+    expect(visual?.diff).toBe(`updates/${installId}/${outcome.job_id}/diff.png`);
+    expect(fs.readFileSync(diff).subarray(0, 8)).toEqual(PNG_MAGIC);
+    // The job's record and the activity log name the images and the reason.
+    const steps = outcome.record?.steps as Record<string, { reason: string; visual: unknown }>;
+    expect(steps['update.rolled_back']).toMatchObject({ visual: { diff: visual?.diff } });
+    const rolledBack = await activity('update.rolled_back');
+    expect(rolledBack).toContainEqual(
+      expect.objectContaining({
+        job_id: outcome.job_id,
+        home_status: 200,
+        visual: expect.objectContaining({ diff: visual?.diff }) as unknown,
+      }),
+    );
+    // Back at 1.1.0, in WordPress and on disk, and the page as it was.
+    expect(await plugin('wpfleet-paint')).toMatchObject({ version: '1.1.0', active: true });
+    expect(pluginFile('wpfleet-paint')).toContain('Version: 1.1.0');
+    const page = await home();
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('width:4px;height:4px');
+  });
+
+  it('rolls back an update that breaks the front end with a fatal error', async () => {
+    const { code, outcome } = await apply(['--plugins', 'wpfleet-fragile']);
+    expect(code).toBe(1);
+    expect(outcome).toMatchObject({
+      state: 'rolled_back',
+      items: [{ slug: 'wpfleet-fragile', version_before: '1.0.0', version: '2.0.0' }],
+    });
+    expect(outcome.reason).toMatch(/^rolled back: \/ shows a critical error/);
+    // The update itself went through before the check caught it.
+    const steps = outcome.record?.steps as Record<string, Record<string, unknown>>;
+    expect(steps['update.applied']).toMatchObject({
+      items: [{ slug: 'wpfleet-fragile', version_before: '1.0.0', version_after: '2.0.0' }],
+    });
+    const page = await home();
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('wpfleet-fragile 1.0.0');
+    expect(await plugin('wpfleet-fragile')).toMatchObject({ version: '1.0.0', active: true });
+    expect(pluginFile('wpfleet-fragile')).toContain('Version: 1.0.0');
+    expect(await activity('update.rolled_back')).toContainEqual(
+      expect.objectContaining({
+        job_id: outcome.job_id,
+        reason: expect.stringMatching(/critical error/) as unknown,
+      }),
+    );
+  });
+});
