@@ -170,12 +170,17 @@ function outcomeText(outcome: UpdateOutcome): string[] {
     (i) => `${i.kind} ${i.slug} ${i.version_before ?? '?'} → ${i.version}`,
   );
   const visual = outcome.visual;
+  const pct = (v: unknown): string => `${(Number(v) * 100).toFixed(2)}%`;
   const images =
     visual === null
       ? []
       : [
-          `  visual: ${(Number(visual.difference) * 100).toFixed(2)}% of pixels changed (threshold ${(Number(visual.threshold) * 100).toFixed(2)}%)`,
-          `  images (in the data directory): ${String(visual.before)}, ${String(visual.after)}, ${String(visual.diff)}`,
+          visual.difference === null
+            ? '  visual: not compared (the check failed before)'
+            : `  visual: ${pct(visual.difference)} of pixels changed (threshold ${pct(visual.threshold)})`,
+          `  images (in the data directory): ${[visual.before, visual.after, visual.diff]
+            .filter((f) => typeof f === 'string')
+            .join(', ')}`,
         ];
   switch (outcome.state) {
     case 'queued':

@@ -14,11 +14,11 @@ interface Outcome {
   state: string;
   items: { kind: string; slug: string; version_before: string | null; version: string }[];
   visual: {
-    difference: number;
+    difference: number | null;
     threshold: number;
     before: string;
-    after: string;
-    diff: string;
+    after: string | null;
+    diff: string | null;
   } | null;
   reason: string | null;
   record: Record<string, unknown> | null;
@@ -207,6 +207,12 @@ describe('safe updates with visual rollback', () => {
     expect(steps['update.applied']).toMatchObject({
       items: [{ slug: 'wpfleet-fragile', version_before: '1.0.0', version_after: '2.0.0' }],
     });
+    // The pictures of the site before and of the broken page after go with the record.
+    const shots = [outcome.visual?.before, outcome.visual?.after];
+    expect(shots.map((f) => f?.replace(/^.*\//, ''))).toEqual(['before.png', 'after.png']);
+    for (const f of shots) {
+      expect(fs.readFileSync(path.join(dataDir, f ?? '')).subarray(0, 8)).toEqual(PNG_MAGIC);
+    }
     const page = await home();
     expect(page.status).toBe(200);
     expect(page.body).toContain('wpfleet-fragile 1.0.0');

@@ -41,12 +41,13 @@ interface Before {
 
 /** The screenshots' comparison, as the job's result and the activity log name it. */
 interface VisualRecord extends StepData {
-  difference: number;
+  /** Null when no screenshot after could be compared (the check failed before it). */
+  difference: number | null;
   threshold: number;
-  /** Paths relative to the data directory. */
+  /** Paths relative to the data directory; after and diff are null when not taken. */
   before: string;
-  after: string;
-  diff: string;
+  after: string | null;
+  diff: string | null;
 }
 
 /** The folder of one update's snapshot and images, relative to the data directory. */
@@ -130,7 +131,15 @@ export class SafeUpdateJob {
     const taken = await this.deps.snapshots.take(install.id, `${folder}/snapshot`, targets);
     await steps.record('update.snapshot', { snapshot: { ...taken } });
 
-    let visual: VisualRecord | null = null;
+    const visual: VisualRecord | null = payload.visual
+      ? {
+          difference: null,
+          threshold: payload.threshold,
+          before: `${folder}/before.png`,
+          after: null,
+          diff: null,
+        }
+      : null;
     let changes: StepData[];
     try {
       changes = [];
@@ -158,21 +167,16 @@ export class SafeUpdateJob {
       await this.deps.pagesChanged(install.id);
       after = await this.health(install, before);
       const problem = after.home.problem ?? after.login.problem;
-      if (problem !== null) throw new Error(problem);
-      if (payload.visual) {
-        visual = {
-          difference: 0,
-          threshold: payload.threshold,
-          before: `${folder}/before.png`,
-          after: `${folder}/after.png`,
-          diff: `${folder}/diff.png`,
-        };
-        await this.deps.visual.screenshot(install.id, visual.after);
-        const diff = await this.deps.visual.compare(visual.before, visual.after, visual.diff);
-        visual.difference = diff.difference;
-        if (beyondThreshold(diff.difference, payload.threshold)) {
+      if (problem !== null) {
+        // The broken page's picture goes with the record, when one can be taken.
+        if (visual !== null) await this.shootAfter(install.id, visual).catch(() => undefined);
+        throw new Error(problem);
+      }
+      if (visual !== null) {
+        const difference = await this.shootAfter(install.id, visual);
+        if (beyondThreshold(difference, payload.threshold)) {
           throw new Error(
-            `the home page looks different: ${percent(diff.difference)} of its pixels changed, more than the threshold of ${percent(payload.threshold)}`,
+            `the home page looks different: ${percent(difference)} of its pixels changed, more than the threshold of ${percent(payload.threshold)}`,
           );
         }
       }
@@ -207,6 +211,17 @@ export class SafeUpdateJob {
     if (install === undefined || install.deleted_at !== null || snapshot === null) return;
     if (steps.has('update.checked')) return;
     await this.rollBack(job, install, snapshot, steps, reason, null).catch(() => undefined);
+  }
+
+  /** The screenshot after, compared with the one before: answers the difference. */
+  private async shootAfter(installId: string, visual: VisualRecord): Promise<number> {
+    const folder = visual.before.slice(0, visual.before.lastIndexOf('/'));
+    await this.deps.visual.screenshot(installId, `${folder}/after.png`);
+    visual.after = `${folder}/after.png`;
+    const diff = await this.deps.visual.compare(visual.before, visual.after, `${folder}/diff.png`);
+    visual.diff = `${folder}/diff.png`;
+    visual.difference = diff.difference;
+    return diff.difference;
   }
 
   /** The site's state before: healthy, or the job is refused with nothing changed. */
