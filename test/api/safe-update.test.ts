@@ -142,6 +142,18 @@ describe('safe updates: what is queued and what is refused', () => {
       alreadyQueued: true,
     });
     expect(await code(service().applyUpdates(owner, b, { visual: false }))).toBe('update_pending');
+    // A core update or a restore replaces what the snapshot would hold: the update waits.
+    const busy = await install('upbusy');
+    await app.store.transaction((r) =>
+      r.jobs.enqueue({
+        accountId: owner.accountId,
+        installId: busy,
+        type: 'install.core_update',
+        targetId: busy,
+        payload: { version: '6.5', reinstall: false },
+      }),
+    );
+    expect(await code(service().applyUpdates(owner, busy, {}))).toBe('install_busy');
 
     const c = await install('upc');
     const named = await service().applyUpdates(owner, c, {

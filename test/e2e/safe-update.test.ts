@@ -136,6 +136,8 @@ describe('safe updates with visual rollback', () => {
   });
 
   it('keeps an update that changes a few pixels, below the threshold', async () => {
+    // With a custom login path, that is the login page checked (wp-login.php answers 404 then).
+    await json(['settings', name, '--login-path', 'my-door']);
     const { code, outcome } = await apply(['--plugins', 'wpfleet-paint@1.1.0']);
     expect(`${code} ${outcome.reason ?? ''}`).toBe('0 ');
     expect(outcome).toMatchObject({
@@ -153,6 +155,13 @@ describe('safe updates with visual rollback', () => {
       const file = path.join(dataDir, image ?? '');
       expect(fs.readFileSync(file).subarray(0, 8)).toEqual(PNG_MAGIC);
     }
+    expect(outcome.record?.health).toMatchObject({
+      before: { login: { path: '/my-door', status: 200, problem: null } },
+      after: {
+        home: { path: '/', status: 200, problem: null, titleShown: true },
+        login: { path: '/my-door', status: 200, problem: null },
+      },
+    });
     expect(await plugin('wpfleet-paint')).toMatchObject({ version: '1.1.0', active: true });
     expect((await home()).body).toContain('id="wpfleet-paint"');
     const [succeeded] = await activity('update.succeeded');

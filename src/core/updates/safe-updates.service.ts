@@ -45,6 +45,8 @@ export interface QueuedSafeUpdate {
 export const DEFAULT_THRESHOLD = 0.01;
 const JOB = 'install.safe_update';
 const PENDING = new Set(['queued', 'running']);
+/** Jobs that replace the install's files or database: an update waits until they are done. */
+const EXCLUSIVE = new Set(['install.core_update', 'backup.restore']);
 /** Steps after which the job itself recorded its outcome in the activity log. */
 const OUTCOMES = ['update.rolled_back', 'update.refused'];
 
@@ -143,9 +145,16 @@ export class SafeUpdatesService {
         threshold: payload.threshold,
         alreadyQueued,
       });
-      const pending = (await r.jobs.listForTarget(install.id)).find(
-        (j) => j.type === JOB && PENDING.has(j.state),
-      );
+      const jobs = (await r.jobs.listForTarget(install.id)).filter((j) => PENDING.has(j.state));
+      const other = jobs.find((j) => EXCLUSIVE.has(j.type));
+      if (other !== undefined) {
+        throw new SiteOperationError(
+          'conflict',
+          'install_busy',
+          `The install has a ${other.type} job ${other.state} (job ${other.id}); update once it is done`,
+        );
+      }
+      const pending = jobs.find((j) => j.type === JOB);
       if (pending !== undefined) {
         if (samePayload(pending, payload)) return answer(pending.id, true);
         throw new SiteOperationError(
