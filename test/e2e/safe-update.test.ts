@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startHosted, type Hosted } from '../helpers/hosted.js';
-import { writeSafeUpdatePackages } from '../helpers/package-fixtures.js';
+import { helloPlugin, writeSafeUpdatePackages, zipFiles } from '../helpers/package-fixtures.js';
 import { siteRequest, type SiteResponse } from '../helpers/site.js';
 import { inspectStore } from '../helpers/snapshot.js';
 
@@ -94,6 +94,16 @@ describe('safe updates with visual rollback', () => {
   beforeAll(async () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'wpfleet-safe-update-'));
     const zips = await writeSafeUpdatePackages(scratch);
+    // wpfleet-hello 2.0.0 fatals as WordPress loads it: the agent's update itself fails.
+    for (const version of ['1.0.0', '2.0.0']) {
+      const file = path.join(scratch, `wpfleet-hello.${version}.zip`);
+      zips.push({
+        kind: 'plugin',
+        slug: 'wpfleet-hello',
+        version,
+        file: await zipFiles(helloPlugin(version), file),
+      });
+    }
     hosted = await startHosted({ WPFLEET_WPORG: 'off' });
     cliEnv = { ...hosted.store.env, WPFLEET_PORT: hosted.port, WPFLEET_WPORG: 'off' };
     dataDir = hosted.store.env.WPFLEET_DATA ?? '';
@@ -101,7 +111,7 @@ describe('safe updates with visual rollback', () => {
     const created = await json<{ id: string; status: string }>(['installs', 'create', name]);
     expect(created.status).toBe('active');
     installId = created.id;
-    for (const slug of ['wpfleet-fragile', 'wpfleet-paint']) {
+    for (const slug of ['wpfleet-fragile', 'wpfleet-paint', 'wpfleet-hello']) {
       await json(['plugins', 'install', name, slug, '--version', '1.0.0', '--activate']);
     }
   }, 400_000);
@@ -233,5 +243,22 @@ describe('safe updates with visual rollback', () => {
         reason: expect.stringMatching(/critical error/) as unknown,
       }),
     );
+  });
+
+  it('rolls back an update WordPress refuses, its database too, without a visual check', async () => {
+    const { code, outcome } = await apply(['--plugins', 'wpfleet-hello', '--no-visual-check']);
+    expect(code).toBe(1);
+    expect(outcome).toMatchObject({ state: 'rolled_back', visual: null });
+    // WordPress updated the files, then deactivated the plugin that fataled: both go back.
+    expect(outcome.reason).toMatch(
+      /^rolled back: the update failed: The plugin wpfleet-hello\/wpfleet-hello\.php was updated but is now inactive: Plugin failed to reactivate due to a fatal error/,
+    );
+    const steps = outcome.record?.steps as Record<string, unknown>;
+    expect(Object.keys(steps)).not.toContain('update.before-shot');
+    expect(await plugin('wpfleet-hello')).toMatchObject({ version: '1.0.0', active: true });
+    expect(pluginFile('wpfleet-hello')).toContain('Version: 1.0.0');
+    const page = await home();
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('wpfleet-hello 1.0.0');
   });
 });

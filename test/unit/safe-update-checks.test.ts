@@ -1,6 +1,7 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { beyondThreshold, judgePage, showsTitle } from '../../src/core/updates/health.js';
+import { ChromiumScreenshots } from '../../src/runtime/updates/screenshots.js';
 import { pixelDifference } from '../../src/runtime/updates/visual-diff.js';
 
 /** A `width`×`height` image of one colour, with `paint` pixels (x, y) in another. */
@@ -104,5 +105,19 @@ describe('the visual difference and its threshold', () => {
     expect(beyondThreshold(0.0101, 0.01)).toBe(true);
     expect(beyondThreshold(0, 0)).toBe(false);
     expect(beyondThreshold(0.000001, 0)).toBe(true);
+  });
+});
+
+describe('the screenshots without Chromium', () => {
+  it('fail with what to install, never pass', async () => {
+    const shots = new ChromiumScreenshots({
+      dataDir: '/nonexistent',
+      executablePath: '/nonexistent/chromium',
+      host: () => Promise.resolve('x.localhost'),
+      origin: (host) => `http://${host}:8080`,
+    });
+    await expect(shots.screenshot('id', 'updates/a/b/before.png')).rejects.toThrow(
+      'the visual check needs Chromium, and there is none at /nonexistent/chromium: install it (apt-get install chromium) or skip the check (--no-visual-check)',
+    );
   });
 });
