@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startHosted, type Hosted } from '../helpers/hosted.js';
 import { helloPlugin, writeSafeUpdatePackages, zipFiles } from '../helpers/package-fixtures.js';
-import { siteRequest, type SiteResponse } from '../helpers/site.js';
+import { siteRequest, waitFor, type SiteResponse } from '../helpers/site.js';
 import { inspectStore } from '../helpers/snapshot.js';
 
 interface Outcome {
@@ -261,4 +261,43 @@ describe('safe updates with visual rollback', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('wpfleet-hello 1.0.0');
   });
+
+  it('rolls back after the server is killed between the update and its checks', async () => {
+    // The test hook kills serve (SIGKILL) the moment the update is recorded as applied.
+    await h().restart({ WPFLEET_CRASH_AT: 'update.applied' });
+    const { outcome } = await apply([
+      '--plugins',
+      'wpfleet-paint@2.0.0',
+      '--no-visual-check',
+      '--no-wait',
+    ]);
+    expect(outcome.state).toBe('queued');
+    expect((await h().serve.exited).signal).toBe('SIGKILL');
+    expect(pluginFile('wpfleet-paint')).toContain('Version: 2.0.0');
+
+    // The next start takes the job again: it cannot know the update finished, so it goes back.
+    await h().restart();
+    const store = inspectStore(h().store);
+    try {
+      const failed = await waitFor(
+        'the interrupted update to end',
+        async () => {
+          const row = await store.db
+            .selectFrom('jobs')
+            .select(['state', 'error'])
+            .where('id', '=', outcome.job_id)
+            .executeTakeFirst();
+          return row?.state === 'failed' ? row : undefined;
+        },
+        120_000,
+        500,
+      );
+      expect(failed.error).toBe('rolled back: the update was interrupted before its checks passed');
+    } finally {
+      await store.close();
+    }
+    expect(await plugin('wpfleet-paint')).toMatchObject({ version: '1.1.0', active: true });
+    expect(pluginFile('wpfleet-paint')).toContain('Version: 1.1.0');
+    expect((await home()).status).toBe(200);
+  }, 300_000);
 });
