@@ -251,4 +251,20 @@ describe('the safe update job', () => {
     expect(message).toBe('rolled back: the update was interrupted before its checks passed');
     expect(calls).toEqual(['restore', 'purge', 'get /', 'discard']);
   });
+
+  it('finishes, without updating or rolling back, after a crash once the checks passed', async () => {
+    const row = await queued();
+    const first = JobSteps.of(app.store, row);
+    await first.record('update.snapshot', {
+      snapshot: { dir: 'x', database: 'sqlite', touched: [], paths: [], bytes: 1 },
+    });
+    const checked = { items: [{ slug: 'alpha', version_after: '2.0.0' }], visual: null };
+    await first.record('update.checked', checked);
+    const again = await reread(row);
+    expect(await job().run(again, PAYLOAD, JobSteps.of(app.store, again))).toEqual(checked);
+    expect(calls).toEqual(['discard']);
+    expect(await logged('update.succeeded')).toContainEqual(
+      expect.objectContaining({ job_id: row.id, items: checked.items }),
+    );
+  });
 });

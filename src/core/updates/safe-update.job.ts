@@ -101,7 +101,12 @@ export class SafeUpdateJob {
       const visual = (rollback.visual ?? null) as VisualRecord | null;
       return this.rollBack(job, install, snapshot, steps, reason, visual);
     }
-    if (snapshot !== null && !steps.has('update.checked')) {
+    const checked = steps.get('update.checked');
+    if (snapshot !== null && checked !== undefined) {
+      // Killed after the checks passed: the update stands, only the tidying is left.
+      return this.succeed(job, install, snapshot, steps, checked);
+    }
+    if (snapshot !== null) {
       return this.rollBack(
         job,
         install,
@@ -189,16 +194,27 @@ export class SafeUpdateJob {
       health: { before: { home: before.home, login: before.login }, after },
       ms: Date.now() - started,
     };
-    await steps.record('update.checked', {});
-    // The update stands; a failure to tidy or to read the inventory again changes nothing.
-    await this.deps.snapshots.discard(taken).catch(() => undefined);
+    await steps.record('update.checked', result);
+    return this.succeed(job, install, taken, steps, result);
+  }
+
+  /** The update stands: the snapshot goes, the inventory is read again, the outcome logged. */
+  private async succeed(
+    job: JobRow,
+    install: InstallRow,
+    snapshot: SnapshotRecord,
+    steps: JobSteps,
+    result: StepData,
+  ): Promise<Record<string, unknown>> {
+    // A failure to tidy or to read the inventory again changes nothing of the update.
+    await this.deps.snapshots.discard(snapshot).catch(() => undefined);
     await this.deps.sites.refreshAfterJob(install.id).catch(() => undefined);
     await steps.record('update.done', result, (r) =>
-      r.activity.record(actor, {
+      r.activity.record(jobActor(install), {
         action: 'update.succeeded',
         targetType: 'install',
         targetId: install.id,
-        details: { job_id: job.id, items: changes, visual },
+        details: { job_id: job.id, items: result.items, visual: result.visual },
       }),
     );
     return result;
@@ -312,7 +328,7 @@ export class SafeUpdateJob {
       homeStatus = (await this.deps.pages.get(install.id, '/')).status;
     } catch (err) {
       const failure = `${reason}; putting the snapshot back failed too (${message(err)}): the snapshot stays in ${snapshot.dir}`;
-      await steps.record('update.rolled_back', { reason: failure, visual }, (r) =>
+      await steps.record('update.rollback_failed', { reason: failure, visual }, (r) =>
         r.activity.record(actor, {
           action: 'update.rollback_failed',
           targetType: 'install',

@@ -48,7 +48,7 @@ const PENDING = new Set(['queued', 'running']);
 /** Jobs that replace the install's files or database: an update waits until they are done. */
 const EXCLUSIVE = new Set(['install.core_update', 'backup.restore']);
 /** Steps after which the job itself recorded its outcome in the activity log. */
-const OUTCOMES = ['update.rolled_back', 'update.refused'];
+const OUTCOMES = ['update.rolled_back', 'update.refused', 'update.rollback_failed'];
 
 export interface SafeUpdatesDeps {
   store: Store;
