@@ -199,6 +199,19 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     packages,
     releases: coreReleases(config, reports),
   });
+  const edgePages = new EdgePages({
+    store,
+    provisioner,
+    get: (host, path, headers) => {
+      edge.hosts.forget(host);
+      return loopbackGet(port, host, path, headers);
+    },
+  });
+  const screenshots = new ChromiumScreenshots({
+    dataDir: config.dataDir,
+    host: (id) => edgePages.host(id),
+    origin: (host) => address.origin(host),
+  });
   const coreUpdater = new CoreUpdater({
     store,
     installs: app.services.installs,
@@ -214,19 +227,12 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     },
     pagesChanged,
     refreshInventory: (id) => sites.refreshAfterJob(id),
+    visual: screenshots,
   });
   const updates = new SafeUpdatesService({
     store,
     installs: app.services.installs,
     refreshInventory: (actor, id) => sites.refreshInventory(actor, id),
-  });
-  const edgePages = new EdgePages({
-    store,
-    provisioner,
-    get: (host, path, headers) => {
-      edge.hosts.forget(host);
-      return loopbackGet(port, host, path, headers);
-    },
   });
   const safeUpdateJob = new SafeUpdateJob({
     store,
@@ -243,11 +249,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
           ? new MysqlAdmin(config.wordpressDatabase.url)
           : null,
     }),
-    visual: new ChromiumScreenshots({
-      dataDir: config.dataDir,
-      host: (id) => edgePages.host(id),
-      origin: (host) => address.origin(host),
-    }),
+    visual: screenshots,
     pagesChanged,
   });
   const jobs: JobDefinitions = {

@@ -1,10 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, createHosting } from '../../src/composition.js';
+import { operatorActor } from '../../src/core/actor.js';
+import { releaseProvider } from '../../src/runtime/release-provider.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startHosted, type Hosted } from '../helpers/hosted.js';
-import { helloPlugin, writeSafeUpdatePackages, zipFiles } from '../helpers/package-fixtures.js';
+import {
+  fakeRelease,
+  helloPlugin,
+  writeSafeUpdatePackages,
+  zipFiles,
+} from '../helpers/package-fixtures.js';
 import { siteRequest, waitFor, type SiteResponse } from '../helpers/site.js';
 import { inspectStore } from '../helpers/snapshot.js';
 
@@ -299,5 +308,60 @@ describe('safe updates with visual rollback', () => {
     expect(await plugin('wpfleet-paint')).toMatchObject({ version: '1.1.0', active: true });
     expect(pluginFile('wpfleet-paint')).toContain('Version: 1.1.0');
     expect((await home()).status).toBe(200);
+  }, 300_000);
+
+  it('rolls back a core update that repaints the page, with the visual check', async () => {
+    // Debian's 6.1.9 as "6.1.99", whose core paints a block over every page.
+    const base = path.join(dataDir, 'releases', '6.1.9', 'wordpress');
+    const fake = fakeRelease(base, scratch, '6.1.99', (root) => {
+      fs.appendFileSync(
+        path.join(root, 'wp-includes', 'functions.php'),
+        `\nadd_action( 'wp_footer', function () { echo '<div style="position:absolute;top:0;left:0;width:100%;height:2000px;background:#1d4ed8"></div>'; } );\n`,
+      );
+    });
+    const added = await cli(['releases', 'add', '--from', fake.dir, '--checksums', fake.checksums]);
+    expect(added.code, added.stderr).toBe(0);
+    const app = await createApp(h().store.config);
+    const hosting = createHosting(
+      app,
+      releaseProvider(h().store.config),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const actor = operatorActor(h().accountId);
+      const queued = await hosting.core.updateCore(actor, installId, '6.1.99', { visual: true });
+      const failed = await waitFor(
+        'the core update to end',
+        async () => {
+          const row = await app.store.read.jobs.findById(h().accountId, queued.jobId);
+          return row?.state === 'failed' || row?.state === 'succeeded' ? row : undefined;
+        },
+        180_000,
+        500,
+      );
+      expect(failed.error).toMatch(
+        /^updating to WordPress 6\.1\.99 failed and the install was put back on WordPress 6\.1\.9: the home page looks different: \d+\.\d\d% of its pixels changed, more than the threshold of 1\.00%$/,
+      );
+      const steps = (
+        JSON.parse(failed.result ?? '{}') as {
+          steps: Record<string, { visual?: { diff: string; difference: number } }>;
+        }
+      ).steps;
+      const visual = steps['core.rollback']?.visual;
+      expect(visual?.diff).toBe(`updates/${installId}/${queued.jobId}/diff.png`);
+      expect(visual?.difference).toBeGreaterThan(0.3);
+      expect(fs.readFileSync(path.join(dataDir, visual?.diff ?? '')).subarray(0, 8)).toEqual(
+        PNG_MAGIC,
+      );
+      expect(await app.store.read.installs.findAny(installId)).toMatchObject({
+        release_version: '6.1.9',
+      });
+      const page = await home();
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('content="WordPress 6.1.9"');
+    } finally {
+      await hosting.close();
+      await app.close();
+    }
   }, 300_000);
 });

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import fsSync, { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,6 +189,46 @@ export async function writeSafeUpdatePackages(dir: string): Promise<FixtureZip[]
     }
   }
   return out;
+}
+
+/**
+ * A copy of a WordPress tree as another version (`$wp_version`, and `$wp_db_version` one higher),
+ * changed by `change`, with its checksums in wordpress.org's format, for `wpfleet releases add
+ * --from DIR --checksums FILE`. (test/e2e/core-update.test.ts has its own copy of this.)
+ */
+export function fakeRelease(
+  from: string,
+  into: string,
+  version: string,
+  change: (root: string) => void = () => undefined,
+): { dir: string; checksums: string } {
+  const dir = path.join(into, `wordpress-${version}`);
+  fsSync.cpSync(from, dir, { recursive: true });
+  const versionFile = path.join(dir, 'wp-includes', 'version.php');
+  const text = fsSync.readFileSync(versionFile, 'utf8');
+  const db = Number(/\$wp_db_version\s*=\s*(\d+);/.exec(text)?.[1]);
+  fsSync.writeFileSync(
+    versionFile,
+    text
+      .replace(/\$wp_version\s*=\s*'[^']+';/, `$wp_version = '${version}';`)
+      .replace(/\$wp_db_version\s*=\s*\d+;/, `$wp_db_version = ${db + 1};`),
+  );
+  change(dir);
+  const sums: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of fsSync.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        const rel = path.relative(dir, full).split(path.sep).join('/');
+        sums[rel] = createHash('md5').update(fsSync.readFileSync(full)).digest('hex');
+      }
+    }
+  };
+  walk(dir);
+  const checksums = path.join(into, `checksums-${version}.json`);
+  fsSync.writeFileSync(checksums, JSON.stringify({ checksums: sums }));
+  return { dir, checksums };
 }
 
 /** A folder of PHP without any plugin header. */

@@ -30,7 +30,13 @@ export const JOB_PAYLOADS = {
    * Target: the install; switches it to the release of `version` and upgrades its database
    * (`reinstall`: the same version, its release's files verified and repaired first).
    */
-  'install.core_update': Type.Object({ version: Type.String(), reinstall: Type.Boolean() }),
+  'install.core_update': Type.Object({
+    version: Type.String(),
+    reinstall: Type.Boolean(),
+    /** Screenshots of the home page before and after, compared; beyond `threshold` it goes back. */
+    visual: Type.Optional(Type.Boolean()),
+    threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  }),
   /**
    * Target: the install; updates plugins and themes together behind a snapshot, checks the site
    * (and its looks unless `visual` is false, `threshold` the fraction of pixels allowed to
