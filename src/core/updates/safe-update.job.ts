@@ -15,6 +15,7 @@ import type {
   UpdateTarget,
   VisualCheck,
 } from './ports.js';
+import { percent, updateFolder } from './records.js';
 import type { SafeUpdatesService } from './safe-updates.service.js';
 
 type Payload = JobPayload<'install.safe_update'>;
@@ -48,11 +49,6 @@ interface VisualRecord extends StepData {
   before: string;
   after: string | null;
   diff: string | null;
-}
-
-/** The folder of one update's snapshot and images, relative to the data directory. */
-export function updateFolder(installId: string, jobId: string): string {
-  return `updates/${installId}/${jobId}`;
 }
 
 function message(err: unknown): string {
@@ -369,8 +365,4 @@ function jobActor(install: InstallRow): Actor {
 function snapshotOf(steps: JobSteps): SnapshotRecord | null {
   const recorded = steps.get('update.snapshot')?.snapshot;
   return typeof recorded === 'object' && recorded !== null ? (recorded as SnapshotRecord) : null;
-}
-
-export function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(2)}%`;
 }

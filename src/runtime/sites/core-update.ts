@@ -14,7 +14,7 @@ import type { SiteAgents } from '../../core/site-agent/site-agent.js';
 import type { Store } from '../../core/store.js';
 import { beyondThreshold } from '../../core/updates/health.js';
 import type { VisualCheck } from '../../core/updates/ports.js';
-import { percent, updateFolder } from '../../core/updates/safe-update.job.js';
+import { percent, updateFolder } from '../../core/updates/records.js';
 import {
   clearMaintenanceFlag,
   maintenanceFlagSet,
