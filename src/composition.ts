@@ -42,6 +42,11 @@ import { SiteOperationsService } from './core/site-agent/site-operations.service
 import { CoreUpdatesService } from './core/site-agent/core-updates.service.js';
 import { coreReleases } from './runtime/releases/core-releases.js';
 import { CoreUpdater } from './runtime/sites/core-update.js';
+import { SafeUpdatesService } from './core/updates/safe-updates.service.js';
+import { SafeUpdateJob } from './core/updates/safe-update.job.js';
+import { EdgePages } from './runtime/updates/edge-pages.js';
+import { UpdateSnapshotStore } from './runtime/updates/snapshots.js';
+import { ChromiumScreenshots } from './runtime/updates/screenshots.js';
 
 export interface App {
   config: Config;
@@ -89,6 +94,8 @@ export interface Hosting {
   core: CoreUpdatesService;
   /** Installs' hardening and debugging settings (wp-config.php and the edge). */
   settings: InstallSettingsService;
+  /** Plugin and theme updates behind a snapshot, checked and rolled back (`install.safe_update`). */
+  updates: SafeUpdatesService;
   packages: PackageSources;
   edge: Edge;
   provisioner: Provisioner;
@@ -193,6 +200,19 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     packages,
     releases: coreReleases(config, reports),
   });
+  const edgePages = new EdgePages({
+    store,
+    provisioner,
+    get: (host, path, headers) => {
+      edge.hosts.forget(host);
+      return loopbackGet(port, host, path, headers);
+    },
+  });
+  const screenshots = new ChromiumScreenshots({
+    dataDir: config.dataDir,
+    host: (id) => edgePages.host(id),
+    origin: (host) => address.origin(host),
+  });
   const coreUpdater = new CoreUpdater({
     store,
     installs: app.services.installs,
@@ -208,6 +228,30 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     },
     pagesChanged,
     refreshInventory: (id) => sites.refreshAfterJob(id),
+    visual: screenshots,
+  });
+  const updates = new SafeUpdatesService({
+    store,
+    installs: app.services.installs,
+    refreshInventory: (actor, id) => sites.refreshInventory(actor, id),
+  });
+  const safeUpdateJob = new SafeUpdateJob({
+    store,
+    sites,
+    safeUpdates: updates,
+    agents,
+    pages: edgePages,
+    snapshots: new UpdateSnapshotStore({
+      dataDir: config.dataDir,
+      store,
+      runtime,
+      mysql:
+        config.wordpressDatabase.kind === 'mysql'
+          ? new MysqlAdmin(config.wordpressDatabase.url)
+          : null,
+    }),
+    visual: screenshots,
+    pagesChanged,
   });
   const copier = new InstallCopier({
     store,
@@ -224,6 +268,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     ...siteJobHandlers({ store, provisioner, address, pagesChanged }),
     'domain.check_status': domainCheckHandler(store, config),
     'install.core_update': coreUpdater.definition(),
+    'install.safe_update': safeUpdateJob.definition(),
   };
   const runner = new JobRunner(
     store,
@@ -248,6 +293,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     sites,
     core,
     settings,
+    updates,
     packages,
     edge,
     provisioner,

@@ -11,6 +11,7 @@ import { releaseCommands } from './cli/releases.js';
 import { serveCommand } from './cli/serve.js';
 import { siteToolCommands } from './cli/site-tools.js';
 import { stagingCommands } from './cli/staging.js';
+import { updateCommands } from './cli/updates.js';
 import { wpUserCommands } from './cli/wp-users.js';
 
 const program = new Command('wpfleet')
@@ -28,6 +29,7 @@ extensionCommands(program, 'plugin');
 extensionCommands(program, 'theme');
 wpUserCommands(program);
 coreCommands(program);
+updateCommands(program);
 siteToolCommands(program);
 cloneCommand(program);
 stagingCommands(program);
