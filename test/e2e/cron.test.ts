@@ -1,0 +1,200 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/composition.js';
+import type { CronRecord } from '../../src/core/cron/cron.repository.js';
+import { siteLayout } from '../../src/runtime/sites/site-files.js';
+import { startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
+import { siteRequest, waitFor } from '../helpers/site.js';
+import { writeWpScript } from '../helpers/wp-script.js';
+
+/**
+ * Scheduled events on real WordPress (Debian's 6.1.9) served by `wpfleet serve`, whose installs
+ * have WP-Cron off: the server's scheduler runs their due events through the agent. A post
+ * scheduled a minute ahead is published with no visit to its site, and an install with nothing
+ * due is left alone: no run, and its PHP not woken (its database untouched).
+ */
+
+interface LogLine {
+  msg: string;
+  install?: string;
+  hooks?: string[];
+  looked?: number;
+}
+
+describe('scheduled events', () => {
+  let hosted: Hosted | undefined;
+  let app: App | undefined;
+  let busy: HostedInstall;
+  let idle: HostedInstall;
+
+  const h = (): Hosted => {
+    if (hosted === undefined) throw new Error('wpfleet serve did not start');
+    return hosted;
+  };
+  const logLines = (): LogLine[] =>
+    h()
+      .serve.printed()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
+  const runsOf = (name: string): LogLine[] =>
+    logLines().filter((l) => l.install === name && l.msg.startsWith('cron: ran '));
+  const record = async (id: string): Promise<CronRecord | undefined> => {
+    if (app === undefined) throw new Error('no store');
+    return app.store.read.cron.find(id);
+  };
+  const sqliteFile = (id: string): string =>
+    path.join(siteLayout(h().store.config.dataDir, id).contentDir, 'database', '.ht.sqlite');
+  const accessLog = (id: string): string => {
+    const file = siteLayout(h().store.config.dataDir, id).accessLog;
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  };
+  /** A post's status as WordPress left it in its database, read read-only. */
+  const postStatus = (id: string, postId: number): string | undefined => {
+    const db = new Database(sqliteFile(id), { readonly: true, timeout: 5000 });
+    try {
+      const row = db
+        .prepare(`SELECT post_status FROM ${tablePrefix(id)}posts WHERE ID = ?`)
+        .get(postId) as { post_status: string } | undefined;
+      return row?.post_status;
+    } finally {
+      db.close();
+    }
+  };
+  const fileState = (id: string): string => {
+    const s = fs.statSync(sqliteFile(id));
+    return `${s.size}@${s.mtimeMs}`;
+  };
+
+  beforeAll(async () => {
+    hosted = await startHosted({ WPFLEET_CRON_INTERVAL: '3', WPFLEET_LOG_LEVEL: 'debug' });
+    app = await createApp(h().store.config);
+    const [a, b] = await Promise.all(
+      ['cronbusy', 'cronidle'].map((name) =>
+        h().api<HostedInstall>('POST', '/v1/installs', { name, account_id: h().accountId }),
+      ),
+    );
+    expect(a?.status).toBe(201);
+    expect(b?.status).toBe(201);
+    [busy, idle] = await Promise.all([
+      h().waitActive(a?.body.id ?? ''),
+      h().waitActive(b?.body.id ?? ''),
+    ]);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await hosted?.stop();
+  });
+
+  it("runs a new install's overdue events once, through its agent", async () => {
+    // A new install's database comes from the release's template, whose events (update checks,
+    // cleanups) were scheduled when it was built: they are overdue, so each install runs once.
+    for (const install of [busy, idle]) {
+      const first = await waitFor(
+        `the first cron run of ${install.name}`,
+        async () => {
+          const r = await record(install.id);
+          return r !== undefined && r.runs >= 1 ? r : undefined;
+        },
+        90_000,
+        500,
+      );
+      expect(first).toMatchObject({ failures: 0, lastError: null });
+      expect(first.hooksRun).toBeGreaterThan(0);
+      expect(first.nextEventAt).not.toBeNull();
+      const [run] = runsOf(install.name);
+      expect(run?.hooks).toEqual(expect.arrayContaining(['wp_version_check']));
+    }
+  });
+
+  it('publishes a post scheduled a minute ahead without any visit, and leaves the idle install alone', async () => {
+    const idleBefore = await record(idle.id);
+    const idleFile = fileState(idle.id);
+    const idleRuns = runsOf(idle.name).length;
+    expect(idleRuns).toBe(1);
+
+    // The post is written by WordPress itself (one visit, before the wait), which schedules
+    // publish_future_post for its date.
+    const { contentDir } = siteLayout(h().store.config.dataDir, busy.id);
+    const script = writeWpScript(
+      contentDir,
+      `$when = time() + 60;
+$id = wp_insert_post([
+  'post_title' => 'Scheduled by the cron test',
+  'post_status' => 'future',
+  'post_date_gmt' => gmdate('Y-m-d H:i:s', $when),
+  'post_date' => get_date_from_gmt(gmdate('Y-m-d H:i:s', $when)),
+], true);
+if (is_wp_error($id)) { http_response_code(500); echo json_encode(['error' => $id->get_error_message()]); exit; }
+echo json_encode(['id' => $id, 'status' => get_post_status($id), 'next' => wp_next_scheduled('publish_future_post', [$id]), 'when' => $when]);`,
+    );
+    let post: { id: number; status: string; next: number | false; when: number };
+    try {
+      const made = await siteRequest(h().serve.url, `${busy.name}.localhost`, script.url);
+      expect(made.status).toBe(200);
+      post = JSON.parse(made.body) as typeof post;
+    } finally {
+      script.remove();
+    }
+    expect(post.status).toBe('future');
+    expect(post.next).toBe(post.when);
+    // The edge writes its access log after answering: the baseline is once the visit is in it.
+    const scriptPath = script.url.split('?')[0] ?? script.url;
+    const visits = await waitFor(
+      'the visit in the access log',
+      () => {
+        const log = accessLog(busy.id);
+        return Promise.resolve(log.includes(scriptPath) ? log : undefined);
+      },
+      10_000,
+    );
+
+    const published = await waitFor(
+      'the scheduled post to be published',
+      () => {
+        const status = postStatus(busy.id, post.id);
+        return Promise.resolve(status === 'publish' ? status : undefined);
+      },
+      180_000,
+      1000,
+    );
+    expect(published).toBe('publish');
+    // Nobody visited the site meanwhile: the edge logged no request.
+    expect(accessLog(busy.id)).toBe(visits);
+    expect(runsOf(busy.name).some((l) => l.hooks?.includes('publish_future_post'))).toBe(true);
+
+    // All the while the idle install, with nothing due for hours, was looked at and never run:
+    // no run, and its database (where any call into its WordPress leaves at least the agent's
+    // nonce) untouched.
+    // After the publishing run the busy install is left out for a minute: the looks that follow
+    // are at the idle one alone, which is unclaimed and read (or known unchanged) each time.
+    const afterPublish = (): LogLine[] => {
+      const lines = logLines();
+      const at = lines.findIndex((l) => l.hooks?.includes('publish_future_post') === true);
+      return lines.slice(at + 1).filter((l) => l.msg === 'cron: looked at the installs');
+    };
+    const looks = await waitFor(
+      'five more looks at the installs',
+      () => {
+        const found = afterPublish();
+        return Promise.resolve(found.length >= 5 ? found : undefined);
+      },
+      60_000,
+      1000,
+    );
+    expect(looks.every((l) => l.looked === 1)).toBe(true);
+    expect(runsOf(idle.name).length).toBe(idleRuns);
+    expect(await record(idle.id)).toEqual(idleBefore);
+    expect(fileState(idle.id)).toBe(idleFile);
+  });
+
+  function tablePrefix(id: string): string {
+    const config = fs.readFileSync(siteLayout(h().store.config.dataDir, id).configFile, 'utf8');
+    const prefix = /^\$table_prefix\s*=\s*'([A-Za-z0-9_]+)';/m.exec(config)?.[1];
+    if (prefix === undefined) throw new Error('wp-config.php has no $table_prefix');
+    return prefix;
+  }
+});
