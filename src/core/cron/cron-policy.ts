@@ -29,12 +29,3 @@ export function nextRunAt(startedMs: number, failures: number): number {
   const delay = CRON_RUN_INTERVAL_MS * 2 ** Math.min(failures - 1, 30);
   return startedMs + Math.min(delay, CRON_MAX_BACKOFF_MS);
 }
-
-/**
- * Whether a claim may be taken: no run yet, or the install's `next_run_at` (ISO 8601) has come.
- * The store applies the same comparison in its conditional update, which is what makes it hold
- * across server processes; this is its statement for the scheduler and the tests.
- */
-export function claimable(nextRunAtIso: string | null, nowIso: string): boolean {
-  return nextRunAtIso === null || nextRunAtIso <= nowIso;
-}

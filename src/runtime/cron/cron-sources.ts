@@ -54,22 +54,24 @@ export function sqliteCronSource(file: string, prefix: string): CronSource {
       );
       return parts.join(' ');
     },
-    read() {
-      const db = new Database(file, {
-        readonly: true,
-        fileMustExist: true,
-        timeout: SQLITE_BUSY_MS,
-      });
-      try {
-        const row = db
-          .prepare(`SELECT option_value FROM ${table} WHERE option_name = 'cron'`)
-          .get() as { option_value: string | Buffer | null } | undefined;
-        const value = row?.option_value ?? null;
-        return Promise.resolve(Buffer.isBuffer(value) ? value.toString('utf8') : value);
-      } finally {
-        db.close();
-      }
-    },
+    // A failure to open or read (a busy or missing file) rejects, as for MySQL.
+    read: () =>
+      new Promise<string | null>((resolve) => {
+        const db = new Database(file, {
+          readonly: true,
+          fileMustExist: true,
+          timeout: SQLITE_BUSY_MS,
+        });
+        try {
+          const row = db
+            .prepare(`SELECT option_value FROM ${table} WHERE option_name = 'cron'`)
+            .get() as { option_value: string | Buffer | null } | undefined;
+          const value = row?.option_value ?? null;
+          resolve(Buffer.isBuffer(value) ? value.toString('utf8') : value);
+        } finally {
+          db.close();
+        }
+      }),
   };
 }
 

@@ -113,7 +113,9 @@ class Parser {
       case 'r':
       case 'R': {
         this.expect(COLON);
-        return { kind: 'reference', index: this.count(this.until(SEMICOLON)) };
+        const index = this.until(SEMICOLON);
+        if (!/^[0-9]{1,10}$/.test(index)) throw this.error(`bad reference "${index}"`);
+        return { kind: 'reference', index: Number(index) };
       }
       default:
         this.at -= 1;

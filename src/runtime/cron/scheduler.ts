@@ -73,7 +73,7 @@ function messageOf(err: unknown): string {
  */
 export class CronScheduler {
   private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
+  private stopped = false;
   private looking: Promise<void> | null = null;
   /** Queued, running, or abandoned after a timeout but not yet settled: never queued twice. */
   private readonly active = new Set<string>();
@@ -91,8 +91,8 @@ export class CronScheduler {
     this.clock = deps.clock ?? Date.now;
   }
 
+  /** Looks at once, then every `intervalMs`, until stop(). */
   start(): void {
-    this.stopped = false;
     this.schedule(0);
   }
 
@@ -187,6 +187,11 @@ export class CronScheduler {
 
   private reportUnreadable(install: RunningInstall, err: unknown): void {
     const message = messageOf(err);
+    // WordPress writing at that moment: the next look reads it.
+    if (err instanceof Error && 'code' in err && err.code === 'SQLITE_BUSY') {
+      this.deps.log.debug({ install: install.name }, 'cron: database busy; read next time');
+      return;
+    }
     if (this.reported.get(install.id) === message) return;
     this.reported.set(install.id, message);
     this.deps.log.warn(
@@ -241,7 +246,7 @@ export class CronScheduler {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new Error(`no answer within ${Math.round(this.options.timeoutMs / 1000)} s`));
+        reject(new Error(`no answer within ${String(this.options.timeoutMs / 1000)} s`));
       }, this.options.timeoutMs);
     });
     try {
