@@ -125,7 +125,12 @@ describe('phpUnserialize', () => {
 describe('the cron option', () => {
   it("lists each event's time, earliest first, leaving out the version", () => {
     expect(parseCronOption(fixture('playground-6.5-fresh.txt')).events).toEqual([
-      1719391636, 1719391636, 1719391636, 1719391636, 1719391636, 1719478036,
+      { at: 1719391636, hook: 'recovery_mode_clean_expired_keys', schedule: 'daily' },
+      { at: 1719391636, hook: 'wp_privacy_delete_old_export_files', schedule: 'hourly' },
+      { at: 1719391636, hook: 'wp_version_check', schedule: 'twicedaily' },
+      { at: 1719391636, hook: 'wp_update_plugins', schedule: 'twicedaily' },
+      { at: 1719391636, hook: 'wp_update_themes', schedule: 'twicedaily' },
+      { at: 1719478036, hook: 'wp_site_health_scheduled_check', schedule: 'weekly' },
     ]);
     expect(nextCronEvent(fixture('playground-6.5-fresh.txt'))).toBe(1719391636);
   });
@@ -140,9 +145,19 @@ describe('the cron option', () => {
         ['args', map([[0, 4]])],
       ]),
     ]);
-    expect(parseCronOption(fixture('wpfleet-6.1.9-future-post.txt')).events).toEqual([
-      1796506127, 1796509656, 1796549256, 1796549256, 1796549256, 1796549256, 1796592455,
-      1796592455,
+    expect(
+      parseCronOption(fixture('wpfleet-6.1.9-future-post.txt')).events.map(
+        (e) => `${e.at} ${e.hook} ${e.schedule ?? 'once'}`,
+      ),
+    ).toEqual([
+      '1796506127 publish_future_post once',
+      '1796509656 wp_privacy_delete_old_export_files hourly',
+      '1796549256 wp_https_detection twicedaily',
+      '1796549256 wp_version_check twicedaily',
+      '1796549256 wp_update_plugins twicedaily',
+      '1796549256 wp_update_themes twicedaily',
+      '1796592455 wp_site_health_scheduled_check weekly',
+      '1796592455 recovery_mode_clean_expired_keys daily',
     ]);
     expect(nextCronEvent(fixture('wpfleet-6.1.9-after-run.txt'))).toBe(1796509656);
   });
@@ -150,7 +165,10 @@ describe('the cron option', () => {
   it('counts every instance of a hook (the same hook with other arguments)', () => {
     const twice =
       'a:2:{i:100;a:1:{s:4:"ping";a:2:{s:32:"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";a:2:{s:8:"schedule";b:0;s:4:"args";a:1:{i:0;i:1;}}s:32:"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";a:2:{s:8:"schedule";b:0;s:4:"args";a:1:{i:0;i:2;}}}}s:7:"version";i:2;}';
-    expect(parseCronOption(twice).events).toEqual([100, 100]);
+    expect(parseCronOption(twice).events).toEqual([
+      { at: 100, hook: 'ping', schedule: null },
+      { at: 100, hook: 'ping', schedule: null },
+    ]);
   });
 
   it('has no events when WordPress would find none: no row, an empty value, not an array', () => {

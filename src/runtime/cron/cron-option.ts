@@ -1,13 +1,21 @@
 import { phpUnserialize, type PhpArray, type PhpValue } from './php-unserialize.js';
 
 /**
- * What the scheduler needs of WordPress's `cron` option: when its events are due. The option is
- * a serialized array of timestamp => hook => key => {schedule, args, interval}, plus
+ * What the scheduler needs of WordPress's `cron` option: its events and when they are due. The
+ * option is a serialized array of timestamp => hook => key => {schedule, args, interval}, plus
  * `version => 2` (wp-includes/cron.php, _get_cron_array/_set_cron_array).
  */
+export interface CronEvent {
+  /** When it is due, unix seconds. */
+  at: number;
+  hook: string;
+  /** Its recurrence (`hourly`…); null for a single event. */
+  schedule: string | null;
+}
+
 export interface CronOption {
-  /** Every event's due time, in unix seconds, earliest first (one per event, repeats kept). */
-  events: number[];
+  /** Every event (one per instance: a hook scheduled with other arguments counts again), earliest first. */
+  events: CronEvent[];
 }
 
 function isArray(value: PhpValue): value is PhpArray {
@@ -22,16 +30,24 @@ function isArray(value: PhpValue): value is PhpArray {
  */
 export function parseCronOption(stored: Uint8Array | string): CronOption {
   const value = phpUnserialize(stored);
-  const events: number[] = [];
+  const events: CronEvent[] = [];
   if (!isArray(value)) return { events };
-  for (const [timestamp, hooks] of value) {
-    if (typeof timestamp !== 'number' || !isArray(hooks)) continue;
-    for (const instances of hooks.values()) {
+  for (const [at, hooks] of value) {
+    if (typeof at !== 'number' || !isArray(hooks)) continue;
+    for (const [hook, instances] of hooks) {
       if (!isArray(instances)) continue;
-      for (let i = 0; i < instances.size; i++) events.push(timestamp);
+      for (const instance of instances.values()) {
+        const schedule = isArray(instance) ? instance.get('schedule') : undefined;
+        events.push({
+          at,
+          hook: String(hook),
+          schedule: typeof schedule === 'string' && schedule !== '' ? schedule : null,
+        });
+      }
     }
   }
-  events.sort((a, b) => a - b);
+  // Stable: events of one timestamp keep WordPress's order, the order wp-cron.php runs them in.
+  events.sort((a, b) => a.at - b.at);
   return { events };
 }
 
@@ -41,6 +57,5 @@ export function parseCronOption(stored: Uint8Array | string): CronOption {
  */
 export function nextCronEvent(stored: Uint8Array | string | null): number | null {
   if (stored === null || stored.length === 0) return null;
-  const { events } = parseCronOption(stored);
-  return events[0] ?? null;
+  return parseCronOption(stored).events[0]?.at ?? null;
 }
