@@ -56,9 +56,9 @@ export function installCronCommand(installs: Command): void {
           `${events.length} events, ${json.due} due; ` +
             (record === undefined
               ? 'never run by the server'
-              : `last run ${record.lastRunAt ?? '-'} (${record.runs} runs, ${record.hooksRun} hooks` +
+              : `last run ${record.lastRunAt ?? '-'} (runs: ${record.runs}, events run: ${record.hooksRun}` +
                 (record.failures > 0
-                  ? `; ${record.failures} failed in a row: ${record.lastError ?? ''})`
+                  ? `; failed ${record.failures} times in a row: ${record.lastError ?? ''})`
                   : ')')),
         );
       } finally {

@@ -6,6 +6,7 @@ import { createApp, type App } from '../../src/composition.js';
 import type { CronRecord } from '../../src/core/cron/cron.repository.js';
 import { siteLayout } from '../../src/runtime/sites/site-files.js';
 import { startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
+import { cliJson, runCli } from '../helpers/cli.js';
 import { siteRequest, waitFor } from '../helpers/site.js';
 import { writeWpScript } from '../helpers/wp-script.js';
 
@@ -15,6 +16,14 @@ import { writeWpScript } from '../helpers/wp-script.js';
  * scheduled a minute ahead is published with no visit to its site, and an install with nothing
  * due is left alone: no run, and its PHP not woken (its database untouched).
  */
+
+/** `wpfleet installs cron INSTALL --json`. */
+interface CronJson {
+  install: string;
+  due: number;
+  events: { hook: string; at: string; schedule: string | null }[];
+  runs: { runs: number; hooks_run: number; failures: number; last_error: string | null } | null;
+}
 
 interface LogLine {
   msg: string;
@@ -141,6 +150,14 @@ echo json_encode(['id' => $id, 'status' => get_post_status($id), 'next' => wp_ne
     }
     expect(post.status).toBe('future');
     expect(post.next).toBe(post.when);
+    // The command reads the events from the database, as the scheduler does.
+    const shown = await cliJson<CronJson>(['installs', 'cron', busy.name, '--json'], h().store.env);
+    expect(shown.events[0]).toEqual({
+      hook: 'publish_future_post',
+      at: new Date(post.when * 1000).toISOString(),
+      schedule: null,
+    });
+    expect(shown).toMatchObject({ install: busy.name, due: 0, runs: { runs: 1, failures: 0 } });
     // The edge writes its access log after answering: the baseline is once the visit is in it.
     const scriptPath = script.url.split('?')[0] ?? script.url;
     const visits = await waitFor(
@@ -164,7 +181,15 @@ echo json_encode(['id' => $id, 'status' => get_post_status($id), 'next' => wp_ne
     expect(published).toBe('publish');
     // Nobody visited the site meanwhile: the edge logged no request.
     expect(accessLog(busy.id)).toBe(visits);
-    expect(runsOf(busy.name).some((l) => l.hooks?.includes('publish_future_post'))).toBe(true);
+    // The scheduler logs the run once the agent has answered, just after WordPress wrote it.
+    await waitFor(
+      'the run that published it in the log',
+      () =>
+        Promise.resolve(
+          runsOf(busy.name).find((l) => l.hooks?.includes('publish_future_post') === true),
+        ),
+      30_000,
+    );
 
     // All the while the idle install, with nothing due for hours, was looked at and never run:
     // no run, and its database (where any call into its WordPress leaves at least the agent's
@@ -189,6 +214,15 @@ echo json_encode(['id' => $id, 'status' => get_post_status($id), 'next' => wp_ne
     expect(runsOf(idle.name).length).toBe(idleRuns);
     expect(await record(idle.id)).toEqual(idleBefore);
     expect(fileState(idle.id)).toBe(idleFile);
+    const idleShown = await cliJson<CronJson>(
+      ['installs', 'cron', idle.name, '--json'],
+      h().store.env,
+    );
+    expect(idleShown).toMatchObject({ due: 0, runs: { runs: 1, failures: 0, last_error: null } });
+    expect(idleShown.events.map((e) => e.hook)).toContain('wp_version_check');
+    const text = await runCli(['installs', 'cron', idle.name], h().store.env);
+    expect(text.stdout).toMatch(/\twp_version_check\ttwicedaily\n/);
+    expect(text.stdout).toMatch(/ events, 0 due; last run \S+ \(runs: 1, events run: \d+\)\n$/);
   });
 
   function tablePrefix(id: string): string {

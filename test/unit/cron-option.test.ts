@@ -162,6 +162,17 @@ describe('the cron option', () => {
     expect(nextCronEvent(fixture('wpfleet-6.1.9-after-run.txt'))).toBe(1796509656);
   });
 
+  it('is next due when wp-cron.php would find work: at the first timestamp in stored order', () => {
+    // WordPress keeps the option sorted; stored out of order (by hand), a run stops at the first
+    // timestamp still ahead, so the earlier event after it waits.
+    const unsorted =
+      'a:3:{i:200;a:1:{s:1:"a";a:1:{s:1:"k";a:2:{s:8:"schedule";b:0;s:4:"args";a:0:{}}}}i:100;a:1:{s:1:"b";a:1:{s:1:"k";a:2:{s:8:"schedule";b:0;s:4:"args";a:0:{}}}}s:7:"version";i:2;}';
+    expect(nextCronEvent(unsorted)).toBe(200);
+    expect(parseCronOption(unsorted).events.map((e) => e.at)).toEqual([100, 200]);
+    // A timestamp left with no hooks is no event.
+    expect(nextCronEvent('a:2:{i:50;a:0:{}i:60;a:1:{s:1:"h";a:1:{s:1:"k";a:0:{}}}}')).toBe(60);
+  });
+
   it('counts every instance of a hook (the same hook with other arguments)', () => {
     const twice =
       'a:2:{i:100;a:1:{s:4:"ping";a:2:{s:32:"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";a:2:{s:8:"schedule";b:0;s:4:"args";a:1:{i:0;i:1;}}s:32:"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";a:2:{s:8:"schedule";b:0;s:4:"args";a:1:{i:0;i:2;}}}}s:7:"version";i:2;}';

@@ -11,7 +11,7 @@ export const CRON_RUN_INTERVAL_MS = 60_000;
 export const CRON_MAX_BACKOFF_MS = 60 * 60_000;
 
 /**
- * Whether the install has an event to run: its earliest event (unix seconds, null for none) is
+ * Whether the install has an event to run: its next event (unix seconds, null for none) is
  * at or before now, as wp-cron.php compares them. An install with nothing due is never run,
  * however long it has been idle.
  */

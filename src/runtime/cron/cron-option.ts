@@ -16,6 +16,12 @@ export interface CronEvent {
 export interface CronOption {
   /** Every event (one per instance: a hook scheduled with other arguments counts again), earliest first. */
   events: CronEvent[];
+  /**
+   * When wp-cron.php next finds an event to run: the first timestamp in the option's own order.
+   * WordPress keeps the option sorted, and a run stops at the first timestamp still ahead, so
+   * an event stored after it (written by hand out of order) waits for it, here as there.
+   */
+  next: number | null;
 }
 
 function isArray(value: PhpValue): value is PhpArray {
@@ -31,9 +37,11 @@ function isArray(value: PhpValue): value is PhpArray {
 export function parseCronOption(stored: Uint8Array | string): CronOption {
   const value = phpUnserialize(stored);
   const events: CronEvent[] = [];
-  if (!isArray(value)) return { events };
+  let next: number | null = null;
+  if (!isArray(value)) return { events, next };
   for (const [at, hooks] of value) {
     if (typeof at !== 'number' || !isArray(hooks)) continue;
+    const before = events.length;
     for (const [hook, instances] of hooks) {
       if (!isArray(instances)) continue;
       for (const instance of instances.values()) {
@@ -45,17 +53,19 @@ export function parseCronOption(stored: Uint8Array | string): CronOption {
         });
       }
     }
+    if (next === null && events.length > before) next = at;
   }
   // Stable: events of one timestamp keep WordPress's order, the order wp-cron.php runs them in.
   events.sort((a, b) => a.at - b.at);
-  return { events };
+  return { events, next };
 }
 
 /**
- * The earliest event's time (unix seconds), or null when none is scheduled: also with no `cron`
- * row at all (a database WordPress has not set cron up in) or an empty value.
+ * When the install next has an event to run (unix seconds; CronOption.next), or null when none
+ * is scheduled: also with no `cron` row at all (a database WordPress has not set cron up in) or
+ * an empty value.
  */
 export function nextCronEvent(stored: Uint8Array | string | null): number | null {
   if (stored === null || stored.length === 0) return null;
-  return parseCronOption(stored).events[0]?.at ?? null;
+  return parseCronOption(stored).next;
 }

@@ -163,7 +163,7 @@ export class CronScheduler {
     return found;
   }
 
-  /** The install's earliest event, from what was read before if its database has not changed. */
+  /** When the install's next event is due, from what was read before if its database has not changed. */
   private async nextEvent(
     install: RunningInstall,
     nowMs: number,
