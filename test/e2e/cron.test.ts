@@ -9,7 +9,7 @@ import { AgentClient } from '../../src/runtime/agent/client.js';
 import { getOptions, setOptions } from '../../src/runtime/agent/core.js';
 import { runDueEvents } from '../../src/runtime/agent/cron.js';
 import { siteLayout } from '../../src/runtime/sites/site-files.js';
-import { startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
+import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { cliJson, runCli } from '../helpers/cli.js';
 import { edgeAgentTransport, siteRequest, waitFor } from '../helpers/site.js';
 import { writeWpScript } from '../helpers/wp-script.js';
@@ -328,6 +328,35 @@ add_action('wpfleet_test_slow', function () { $end = microtime(true) + 1.5; whil
     const text = await runCli(['installs', 'cron', idle.name], h().store.env);
     expect(text.stdout).toMatch(/\twp_version_check\ttwicedaily\n/);
     expect(text.stdout).toMatch(/ events, 0 due; last run \S+ \(runs: 1, events run: \d+\)\n$/);
+  });
+
+  it("reads a MySQL install's events from its own database; after a restart runs nothing not due", async () => {
+    // The same store served again, new installs on MariaDB; the SQLite ones keep theirs.
+    const env = { WPFLEET_WP_DATABASE_URL: MARIADB_URL };
+    await h().restart(env);
+    const made = await h().api<HostedInstall>('POST', '/v1/installs', {
+      name: 'cronmaria',
+      account_id: h().accountId,
+    });
+    expect(made.status).toBe(201);
+    const maria = await h().waitActive(made.body.id);
+    // WordPress's installer scheduled its update checks for the moment it ran: due at once.
+    const run = await waitFor(
+      'the first cron run of the MariaDB install',
+      () => Promise.resolve(runsOf(maria.name)[0]),
+      90_000,
+      500,
+    );
+    expect(run.hooks).toEqual(expect.arrayContaining(['wp_version_check']));
+    const shown = await cliJson<CronJson>(['installs', 'cron', maria.name, '--json'], {
+      ...h().store.env,
+      ...env,
+    });
+    expect(shown).toMatchObject({ due: 0, runs: { runs: 1, failures: 0 } });
+    expect(shown.events.map((e) => e.hook)).toContain('wp_version_check');
+    // The SQLite installs were run before the restart and have nothing due: not run since.
+    expect(runsOf(idle.name)).toHaveLength(0);
+    expect(await record(idle.id)).toEqual(idleBefore);
   });
 
   function tablePrefix(id: string): string {

@@ -134,6 +134,10 @@ export class CronScheduler {
     const nowMs = this.clock();
     const found: CronLook = { looked: 0, read: 0, due: 0, maintenance: 0, unreadable: 0 };
     const candidates = await this.deps.store.read.cron.candidates(new Date(nowMs).toISOString());
+    // What is known of installs no longer looked at (deleted, or claimed: a run forgets it
+    // anyway) goes, so that the map does not outlive the installs.
+    const ids = new Set(candidates.map((c) => c.install.id));
+    for (const id of this.known.keys()) if (!ids.has(id)) this.known.delete(id);
     for (const candidate of candidates) {
       const { install } = candidate;
       if (this.active.has(install.id) || install.table_prefix === null) continue;
