@@ -230,6 +230,19 @@ describe.each(ENGINES)('installs cron on %s', (engine) => {
       );
       expect(later).toContain(claimed.id);
     });
+
+    it('offers the least recently run first, those never run before all', async () => {
+      const recent = await install('orderrecent');
+      const never = await install('ordernever');
+      const older = await install('orderolder');
+      await app.store.read.cron.claim(recent.id, iso(T0 + 2000), iso(T0 + 2000 + MINUTE));
+      await app.store.read.cron.claim(older.id, iso(T0 + 1000), iso(T0 + 1000 + MINUTE));
+      const ids = new Set([recent.id, never.id, older.id]);
+      const order = (await app.store.read.cron.candidates(iso(T0 + 2 * MINUTE)))
+        .map((c) => c.install.id)
+        .filter((id) => ids.has(id));
+      expect(order).toEqual([never.id, older.id, recent.id]);
+    });
   });
 
   describe('the scheduler', () => {
@@ -342,7 +355,7 @@ describe.each(ENGINES)('installs cron on %s', (engine) => {
     it('does not let an install that never answers hold up the others', async () => {
       const standIns = new StandIns();
       const clock = { now: T0 + 50 * 24 * 60 * MINUTE };
-      // Candidates come in id order: the stuck install is looked at first.
+      // Never run, both come in id order: the stuck install is looked at first.
       const [firstId, secondId] = [newId(), newId()].sort();
       const stuck = await install('schedstuck', { id: firstId ?? '' });
       const fine = await install('schedfine', { id: secondId ?? '' });

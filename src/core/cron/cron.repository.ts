@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { InstallRow } from '../installs/installs.repository.js';
 
@@ -34,8 +34,8 @@ export class CronRepository {
 
   /**
    * Running installs (active, with a WordPress and an agent, not deleted) that no process has
-   * claimed for later than `now`: installs run within the last minute, or backing off, are left
-   * out before anything is read of them.
+   * claimed for later than `now`, least recently run first: installs run within the last
+   * minute, or backing off, are left out before anything is read of them.
    */
   async candidates(now: string): Promise<CronCandidate[]> {
     const rows = await this.db
@@ -49,6 +49,9 @@ export class CronRepository {
       .where('installs.table_prefix', 'is not', null)
       .where('installs.agent_secret', 'is not', null)
       .where((eb) => eb.or([eb('c.next_run_at', 'is', null), eb('c.next_run_at', '<=', now)]))
+      // Least recently run first, so that when more installs are due than the scheduler runs
+      // in a minute, the ones that waited longest go first (NULLs first on both engines).
+      .orderBy(sql`coalesce(c.last_run_at, '')`)
       .orderBy('installs.id')
       .execute();
     return rows.map(({ cron_failures, ...install }) => ({
