@@ -20,6 +20,7 @@ import {
 } from './runtime/backups/backups.js';
 import { copyJobHandlers, InstallCopier } from './runtime/clones/copier.js';
 import { MysqlAdmin } from './runtime/databases/mysql-admin.js';
+import { hostedCronScheduler } from './runtime/cron/hosted.js';
 import { domainCheckHandler } from './runtime/domain-check/handler.js';
 import { backupNotifier } from './runtime/notifications/backup-notifier.js';
 import { mailerFor } from './runtime/notifications/mailer.js';
@@ -276,6 +277,8 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },
     log,
   );
+  // Installs' WordPress cron, which WP-Cron no longer runs (DISABLE_WP_CRON): with the jobs.
+  const cron = config.jobs ? hostedCronScheduler(config, { store, agents, log }) : null;
 
   const settings = new InstallSettingsService({
     store,
@@ -300,6 +303,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     async start(listeningPort) {
       port = listeningPort;
       if (config.jobs) await runner.start();
+      cron?.start();
     },
     async warmUp() {
       if (!config.jobs) return null;
@@ -315,6 +319,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     },
     async close() {
       closing = true;
+      await cron?.stop();
       await runner.stop();
       await runtime.close();
       await edge.close();
