@@ -18,7 +18,9 @@ import {
   backupManagerFor,
   type BackupManager,
 } from './runtime/backups/backups.js';
+import { copyJobHandlers, InstallCopier } from './runtime/clones/copier.js';
 import { MysqlAdmin } from './runtime/databases/mysql-admin.js';
+import { hostedCronScheduler } from './runtime/cron/hosted.js';
 import { domainCheckHandler } from './runtime/domain-check/handler.js';
 import { backupNotifier } from './runtime/notifications/backup-notifier.js';
 import { mailerFor } from './runtime/notifications/mailer.js';
@@ -42,6 +44,11 @@ import { CoreUpdatesService } from './core/site-agent/core-updates.service.js';
 import { coreReleases } from './runtime/releases/core-releases.js';
 import { CoreUpdater } from './runtime/sites/core-update.js';
 import { FleetService } from './core/fleet/fleet.service.js';
+import { SafeUpdatesService } from './core/updates/safe-updates.service.js';
+import { SafeUpdateJob } from './core/updates/safe-update.job.js';
+import { EdgePages } from './runtime/updates/edge-pages.js';
+import { UpdateSnapshotStore } from './runtime/updates/snapshots.js';
+import { ChromiumScreenshots } from './runtime/updates/screenshots.js';
 
 export interface App {
   config: Config;
@@ -91,6 +98,8 @@ export interface Hosting {
   settings: InstallSettingsService;
   /** One operation on many installs (`--all`/`--installs`, "update everything"). */
   fleet: FleetService;
+  /** Plugin and theme updates behind a snapshot, checked and rolled back (`install.safe_update`). */
+  updates: SafeUpdatesService;
   packages: PackageSources;
   edge: Edge;
   provisioner: Provisioner;
@@ -195,6 +204,19 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     packages,
     releases: coreReleases(config, reports),
   });
+  const edgePages = new EdgePages({
+    store,
+    provisioner,
+    get: (host, path, headers) => {
+      edge.hosts.forget(host);
+      return loopbackGet(port, host, path, headers);
+    },
+  });
+  const screenshots = new ChromiumScreenshots({
+    dataDir: config.dataDir,
+    host: (id) => edgePages.host(id),
+    origin: (host) => address.origin(host),
+  });
   const coreUpdater = new CoreUpdater({
     store,
     installs: app.services.installs,
@@ -210,15 +232,47 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     },
     pagesChanged,
     refreshInventory: (id) => sites.refreshAfterJob(id),
+    visual: screenshots,
+  });
+  const updates = new SafeUpdatesService({
+    store,
+    installs: app.services.installs,
+    refreshInventory: (actor, id) => sites.refreshInventory(actor, id),
+  });
+  const safeUpdateJob = new SafeUpdateJob({
+    store,
+    sites,
+    safeUpdates: updates,
+    agents,
+    pages: edgePages,
+    snapshots: new UpdateSnapshotStore({
+      dataDir: config.dataDir,
+      store,
+      runtime,
+      mysql:
+        config.wordpressDatabase.kind === 'mysql'
+          ? new MysqlAdmin(config.wordpressDatabase.url)
+          : null,
+    }),
+    visual: screenshots,
+    pagesChanged,
+  });
+  const copier = new InstallCopier({
+    store,
+    backups,
+    backupRecords: app.services.backups,
+    clones: app.services.clones,
   });
   const jobs: JobDefinitions = {
     ...backupJobHandlers(backups, JOB_ATTEMPTS),
+    ...copyJobHandlers(copier, app.services.clones),
     ...installJobTypes(provisioner, app.services.installs, (id) => {
       edge.forgetInstall(id);
     }),
     ...siteJobHandlers({ store, provisioner, address, pagesChanged }),
     'domain.check_status': domainCheckHandler(store, config),
     'install.core_update': coreUpdater.definition(),
+    'install.safe_update': safeUpdateJob.definition(),
   };
   const runner = new JobRunner(
     store,
@@ -226,6 +280,8 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     { concurrency: 2, pollMs: 100, maxAttempts: JOB_ATTEMPTS },
     log,
   );
+  // Installs' WordPress cron, which WP-Cron no longer runs (DISABLE_WP_CRON): with the jobs.
+  const cron = config.jobs ? hostedCronScheduler(config, { store, agents, log }) : null;
 
   const settings = new InstallSettingsService({
     store,
@@ -244,12 +300,14 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     core,
     settings,
     fleet: new FleetService(app.services.installs),
+    updates,
     packages,
     edge,
     provisioner,
     async start(listeningPort) {
       port = listeningPort;
       if (config.jobs) await runner.start();
+      cron?.start();
     },
     async warmUp() {
       if (!config.jobs) return null;
@@ -265,6 +323,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     },
     async close() {
       closing = true;
+      await cron?.stop();
       await runner.stop();
       await runtime.close();
       await edge.close();

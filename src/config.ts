@@ -53,6 +53,23 @@ export interface Config {
   dnsServers: string[];
   mail: MailConfig;
   packages: PackagesConfig;
+  cron: CronConfig;
+}
+
+/** How the server runs installs' WordPress cron (docs/operations.md, "Scheduled events"). */
+export interface CronConfig {
+  /**
+   * Seconds between the scheduler's looks at installs' due events (`WPFLEET_CRON_INTERVAL`, 20);
+   * 0 turns the scheduler off. Each install still runs at most once a minute.
+   */
+  intervalSeconds: number;
+  /** Installs whose events run at once (`WPFLEET_CRON_CONCURRENCY`, 2). */
+  concurrency: number;
+  /**
+   * Seconds one install's run may take before the scheduler stops waiting for it and counts it
+   * failed (`WPFLEET_CRON_TIMEOUT`, 60); the agent starts no new event after all but 10 of them.
+   */
+  timeoutSeconds: number;
 }
 
 /** Where plugin and theme zips come from (docs/operations.md, "Package sources"). */
@@ -454,6 +471,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Config {
           : path.join(dataDir, 'mirror'),
       wordpressOrg: boolean('WPFLEET_WPORG', env.WPFLEET_WPORG ?? 'on'),
       fetchAllow: cidrList('WPFLEET_FETCH_ALLOW', env.WPFLEET_FETCH_ALLOW),
+    },
+    cron: {
+      intervalSeconds: integer('WPFLEET_CRON_INTERVAL', env.WPFLEET_CRON_INTERVAL ?? '20', 0, 3600),
+      concurrency: integer('WPFLEET_CRON_CONCURRENCY', env.WPFLEET_CRON_CONCURRENCY ?? '2', 1, 64),
+      timeoutSeconds: integer('WPFLEET_CRON_TIMEOUT', env.WPFLEET_CRON_TIMEOUT ?? '60', 15, 3600),
     },
     releaseSources: releaseSources(env.WPFLEET_RELEASE_SOURCES ?? RELEASE_SOURCES.join(',')),
     wordpressOrg: {

@@ -4,6 +4,7 @@ import { releaseProvider } from '../runtime/release-provider.js';
 import { operatorActor } from '../core/actor.js';
 import type { InstallRow } from '../core/installs/installs.repository.js';
 import { PROVISION_STEPS } from '../runtime/provision/provisioner.js';
+import { installCronCommand } from './cron.js';
 import { configFrom, withStoreOptions, type StoreFlags } from './options.js';
 import { CliError } from './output.js';
 import { commandLog, print, withSite, withSiteOptions, type SiteFlags } from './site-context.js';
@@ -205,6 +206,8 @@ export function installCommands(program: Command): void {
         await app.close();
       }
     });
+
+  installCronCommand(installs);
 
   withStoreOptions(installs.command('php <install> <version>'))
     .description('change the PHP version an install runs')

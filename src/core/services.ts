@@ -1,6 +1,7 @@
 import { AccountsService } from './accounts/accounts.service.js';
 import { BackupsService } from './backups/backups.service.js';
 import { CacheService } from './cache/cache.service.js';
+import { ClonesService } from './clones/clones.service.js';
 import { CredentialsService } from './credentials/credentials.service.js';
 import { DomainsService } from './domains/domains.service.js';
 import { InstallsService, type InstallsOptions } from './installs/installs.service.js';
@@ -16,6 +17,8 @@ export interface Services {
   accountUsers: AccountUsersService;
   backups: BackupsService;
   cache: CacheService;
+  /** Clones into new installs and copies between a site's environments (queued as jobs). */
+  clones: ClonesService;
   credentials: CredentialsService;
   currentUser: CurrentUserService;
   domains: DomainsService;
@@ -31,6 +34,7 @@ export function createServices(store: Store, options: InstallsOptions): Services
     accountUsers: new AccountUsersService(store),
     backups: new BackupsService(store, installs),
     cache: new CacheService(store, installs),
+    clones: new ClonesService(store, installs),
     credentials: new CredentialsService(store),
     currentUser: new CurrentUserService(store),
     domains: new DomainsService(store, installs, options.baseDomain),

@@ -6,6 +6,7 @@ import { ValidationError } from './errors.js';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { ActivityRepository } from './activity/activity.repository.js';
 import { BackupsRepository } from './backups/backups.repository.js';
+import { CronRepository } from './cron/cron.repository.js';
 import { CredentialsRepository } from './credentials/credentials.repository.js';
 import { DomainsRepository } from './domains/domains.repository.js';
 import { InstallSettingsRepository } from './installs/install-settings.repository.js';
@@ -22,6 +23,7 @@ export class Repositories {
   readonly activity: ActivityRepository;
   readonly backups: BackupsRepository;
   readonly credentials: CredentialsRepository;
+  readonly cron: CronRepository;
   readonly domains: DomainsRepository;
   readonly installs: InstallsRepository;
   readonly inventory: InventoryRepository;
@@ -36,6 +38,7 @@ export class Repositories {
     this.activity = new ActivityRepository(db);
     this.backups = new BackupsRepository(db);
     this.credentials = new CredentialsRepository(db);
+    this.cron = new CronRepository(db);
     this.domains = new DomainsRepository(db);
     this.installs = new InstallsRepository(db);
     this.inventory = new InventoryRepository(db);

@@ -7,6 +7,7 @@ import * as interruptions from './migrations/004-interruptions.js';
 import * as pagePurges from './migrations/005-page-purges.js';
 import * as inventory from './migrations/006-inventory.js';
 import * as installSettings from './migrations/007-install-settings.js';
+import * as installCron from './migrations/009-install-cron.js';
 import type { DB } from './schema.js';
 
 /** Migrations are listed here in order; each receives the engine for the few types that differ. */
@@ -18,6 +19,7 @@ const MIGRATIONS = {
   '005-page-purges': pagePurges,
   '006-inventory': inventory,
   '007-install-settings': installSettings,
+  '009-install-cron': installCron,
 };
 
 class InlineProvider implements MigrationProvider {

@@ -178,6 +178,7 @@ export interface DB {
   activity: ActivityTable;
   install_inventory: InstallInventoryTable;
   install_settings: InstallSettingsTable;
+  install_cron: InstallCronTable;
 }
 
 /** One row per install that has been inventoried (006-inventory). */
@@ -189,4 +190,23 @@ export interface InstallInventoryTable {
   /** Why the last refresh failed; null once one succeeds. */
   error: string | null;
   failed_at: string | null;
+}
+
+/** The scheduler's record of an install's WordPress cron (009-install-cron). */
+export interface InstallCronTable {
+  install_id: string;
+  /** Before this, no server process runs the install's cron (a minute after a run, or backoff). */
+  next_run_at: string;
+  /** When the last run started. */
+  last_run_at: string | null;
+  /** When the last run that succeeded started. */
+  last_ok_at: string | null;
+  /** Runs that failed in a row (0 after a success). */
+  failures: Generated<number>;
+  last_error: string | null;
+  /** Runs and hooks run since the row was created. */
+  runs: Generated<number>;
+  hooks_run: Generated<number>;
+  /** The install's earliest scheduled event after the last successful run; null for none. */
+  next_event_at: string | null;
 }

@@ -8,10 +8,18 @@ export function loopbackGet(
   port: number,
   host: string,
   path: string,
+  /** More request headers (`cache-control: no-cache` to pass the page cache by). */
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'GET', headers: { host: `${host}:${port}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'GET',
+        headers: { ...headers, host: `${host}:${port}` },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

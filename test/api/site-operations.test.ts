@@ -121,6 +121,7 @@ class StandInSite {
       setMaintenance: unused,
       loginLink: unused,
       flushObjectCache: unused,
+      runDueEvents: unused,
     };
   }
 

@@ -59,6 +59,9 @@ export async function startHosted(
     WPFLEET_JOBS: 'true',
     WPFLEET_RELEASE_SOURCES: 'debian',
     WPFLEET_CACHE_DIR: SHARED_CACHE,
+    // Installs' cron would wake their PHP and change their databases under tests that count PHP
+    // instances or compare databases; test/e2e/cron.test.ts turns it on.
+    WPFLEET_CRON_INTERVAL: '0',
     ...env,
   });
   let serve: ServeProcess;

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import fsSync, { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +121,114 @@ function wp_die( $message = '' ) {
 }
 `,
   };
+}
+
+/**
+ * wpfleet-fragile: 1.0.0 prints a footer line; 2.0.0 loads and activates fine (the agent's update
+ * succeeds) but fatals on every front-end page, so WordPress answers its critical-error page.
+ */
+export function fragilePlugin(version: string): Record<string, string> {
+  const fatal =
+    version === '2.0.0'
+      ? "add_action( 'template_redirect', function () {\n\twpfleet_fragile_function_that_does_not_exist();\n} );\n"
+      : '';
+  return {
+    'wpfleet-fragile/wpfleet-fragile.php': `<?php
+/**
+ * Plugin Name: wpfleet Fragile
+ * Description: A test plugin whose 2.0.0 breaks the front end.
+ * Version: ${version}
+ */
+${fatal}add_action( 'wp_footer', function () {
+	echo '<p id="wpfleet-fragile">wpfleet-fragile ${version}</p>';
+} );
+`,
+  };
+}
+
+/**
+ * wpfleet-paint: 1.0.0 draws nothing; 1.1.0 a 4×4 dot in the page's top-left corner (a few
+ * pixels); 2.0.0 a coloured block over the whole first screen (most of the page).
+ */
+export function paintPlugin(version: string): Record<string, string> {
+  const style: Record<string, string> = {
+    '1.1.0': 'width:4px;height:4px;background:#0a7f3f',
+    '2.0.0': 'width:100%;height:2000px;background:#e11d48',
+  };
+  const css = style[version];
+  const paint =
+    css === undefined
+      ? ''
+      : `add_action( 'wp_footer', function () {
+	echo '<div id="wpfleet-paint" style="position:absolute;top:0;left:0;z-index:99999;${css}"></div>';
+} );
+`;
+  return {
+    'wpfleet-paint/wpfleet-paint.php': `<?php
+/**
+ * Plugin Name: wpfleet Paint
+ * Description: A test plugin that changes how the page looks, a little (1.1.0) or a lot (2.0.0).
+ * Version: ${version}
+ */
+${paint}`,
+  };
+}
+
+/** The versions of wpfleet-fragile and wpfleet-paint, zipped into `dir`. */
+export async function writeSafeUpdatePackages(dir: string): Promise<FixtureZip[]> {
+  const out: FixtureZip[] = [];
+  const builders = { 'wpfleet-fragile': fragilePlugin, 'wpfleet-paint': paintPlugin };
+  const versions = {
+    'wpfleet-fragile': ['1.0.0', '2.0.0'],
+    'wpfleet-paint': ['1.0.0', '1.1.0', '2.0.0'],
+  };
+  for (const [slug, build] of Object.entries(builders)) {
+    for (const version of versions[slug as keyof typeof versions]) {
+      const file = await zipFiles(build(version), path.join(dir, `${slug}.${version}.zip`));
+      out.push({ kind: 'plugin', slug, version, file });
+    }
+  }
+  return out;
+}
+
+/**
+ * A copy of a WordPress tree as another version (`$wp_version`, and `$wp_db_version` one higher),
+ * changed by `change`, with its checksums in wordpress.org's format, for `wpfleet releases add
+ * --from DIR --checksums FILE`. (test/e2e/core-update.test.ts has its own copy of this.)
+ */
+export function fakeRelease(
+  from: string,
+  into: string,
+  version: string,
+  change: (root: string) => void = () => undefined,
+): { dir: string; checksums: string } {
+  const dir = path.join(into, `wordpress-${version}`);
+  fsSync.cpSync(from, dir, { recursive: true });
+  const versionFile = path.join(dir, 'wp-includes', 'version.php');
+  const text = fsSync.readFileSync(versionFile, 'utf8');
+  const db = Number(/\$wp_db_version\s*=\s*(\d+);/.exec(text)?.[1]);
+  fsSync.writeFileSync(
+    versionFile,
+    text
+      .replace(/\$wp_version\s*=\s*'[^']+';/, `$wp_version = '${version}';`)
+      .replace(/\$wp_db_version\s*=\s*\d+;/, `$wp_db_version = ${db + 1};`),
+  );
+  change(dir);
+  const sums: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of fsSync.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        const rel = path.relative(dir, full).split(path.sep).join('/');
+        sums[rel] = createHash('md5').update(fsSync.readFileSync(full)).digest('hex');
+      }
+    }
+  };
+  walk(dir);
+  const checksums = path.join(into, `checksums-${version}.json`);
+  fsSync.writeFileSync(checksums, JSON.stringify({ checksums: sums }));
+  return { dir, checksums };
 }
 
 /** A folder of PHP without any plugin header. */

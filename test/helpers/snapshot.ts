@@ -20,6 +20,7 @@ const ALL_TABLES: Record<keyof DB, true> = {
   activity: true,
   install_inventory: true,
   install_settings: true,
+  install_cron: true,
 };
 
 export const TABLES = Object.keys(ALL_TABLES) as (keyof DB)[];

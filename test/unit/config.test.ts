@@ -172,6 +172,28 @@ describe('loadConfig', () => {
     expect(loadConfig(data, {}).cacheDir).toBe(path.join(os.homedir(), '.cache', 'wpfleet'));
   });
 
+  it("runs installs' cron every 20 s, 2 at a time, each waited for 60 s; 0 turns it off", () => {
+    expect(loadConfig({}, {}).cron).toEqual({
+      intervalSeconds: 20,
+      concurrency: 2,
+      timeoutSeconds: 60,
+    });
+    expect(
+      loadConfig(
+        {},
+        { WPFLEET_CRON_INTERVAL: '0', WPFLEET_CRON_CONCURRENCY: '4', WPFLEET_CRON_TIMEOUT: '30' },
+      ).cron,
+    ).toEqual({ intervalSeconds: 0, concurrency: 4, timeoutSeconds: 30 });
+    expect(configError({}, { WPFLEET_CRON_INTERVAL: 'often' }).setting).toBe(
+      'WPFLEET_CRON_INTERVAL',
+    );
+    expect(configError({}, { WPFLEET_CRON_CONCURRENCY: '0' }).setting).toBe(
+      'WPFLEET_CRON_CONCURRENCY',
+    );
+    // The agent is given 10 s less than the scheduler waits: less than 15 leaves it too little.
+    expect(configError({}, { WPFLEET_CRON_TIMEOUT: '10' }).setting).toBe('WPFLEET_CRON_TIMEOUT');
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ data: '/d' }, { DATABASE_URL: '' }).database.kind).toBe('sqlite');
   });

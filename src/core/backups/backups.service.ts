@@ -204,6 +204,21 @@ export class BackupsService {
     };
   }
 
+  /**
+   * The row of the backup a clone or a copy between environments takes of its source: a backup
+   * like any other of that install (listed, kept by retention), with no recipients.
+   */
+  copySourceBackupOf(
+    source: InstallRow,
+    target: Pick<InstallRow, 'name'>,
+    what: string,
+  ): BackupRow {
+    return {
+      ...this.safetyBackupOf(source, ''),
+      description: `Taken to ${what} ${source.name} onto ${target.name}`,
+    };
+  }
+
   /** Records a safety backup inside the transaction of the restore step that starts it. */
   async recordSafetyWithin(r: Repositories, backup: BackupRow): Promise<void> {
     await r.backups.insert(backup);

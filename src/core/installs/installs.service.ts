@@ -4,6 +4,7 @@ import { isUuid, newId, nowIso } from '../shared/ids.js';
 import type { Page, PageRequest } from '../shared/page.js';
 import { requireOwnAccount } from '../shared/text.js';
 import { insertSiteWithinLimit } from '../sites/site-limit.js';
+import type { JobRow } from '../jobs/jobs.repository.js';
 import type { Repositories, Store } from '../store.js';
 import type { InstallRecord, InstallRow } from './installs.repository.js';
 import {
@@ -67,6 +68,20 @@ export class InstallsService {
 
   /** Records the install as pending and queues its provisioning; the runtime makes it active. */
   async create(actor: Actor, input: NewInstall): Promise<InstallView> {
+    return this.store.transaction(async (r) => (await this.createWithin(r, actor, input)).view);
+  }
+
+  /**
+   * `create` inside a transaction of the caller's, which can queue more work for the install in
+   * it (a clone's copy, after `provisionJob`). `like` makes it run the same PHP version and
+   * WordPress release as another install (provisioning keeps a release already chosen).
+   */
+  async createWithin(
+    r: Repositories,
+    actor: Actor,
+    input: NewInstall,
+    like?: Pick<InstallRow, 'php_version' | 'release_version'>,
+  ): Promise<{ view: InstallView; provisionJob: JobRow }> {
     requireAccountManager(actor);
     requireOwnAccount('Install', actor.accountId, input.account_id);
     const name = input.name;
@@ -86,59 +101,58 @@ export class InstallsService {
       name,
       environment: input.environment ?? 'production',
       status: 'pending',
-      php_version: this.options.defaultPhpVersion,
+      php_version: like?.php_version ?? this.options.defaultPhpVersion,
       wp_version: null,
       is_multisite: 0,
       created_at: now,
       deleted_at: null,
       ...NOT_PROVISIONED,
+      release_version: like?.release_version ?? null,
     };
     const cname = this.cnameOf(name);
-    await this.store.transaction(async (r) => {
-      if ((await r.installs.nameTaken(name)) || (await r.domains.findByName(cname)) !== undefined) {
-        throw ValidationError.field(
-          'Install',
-          'name',
-          'taken',
-          'Name has already been taken',
-          'value_unavailable',
-        );
-      }
-      if (input.site_id === undefined) {
-        // Every install belongs to a site; one created without a site gets its own.
-        const site = { id: newId(), account_id: actor.accountId, name, created_at: now };
-        await insertSiteWithinLimit(r, actor, site);
-        install.site_id = site.id;
-      } else {
-        install.site_id = await this.siteInAccount(r, actor, input.site_id);
-        await this.requireFreeEnvironment(r, install.site_id, install.environment, null);
-      }
-      await r.installs.insert(install);
-      await r.domains.insert({
-        id: newId(),
-        account_id: actor.accountId,
-        install_id: install.id,
-        name: cname,
-        is_primary: 1,
-        redirect_to_id: null,
-        created_at: now,
-      });
-      await r.jobs.enqueue({
-        accountId: actor.accountId,
-        installId: install.id,
-        type: 'install.provision',
-        payload: {},
-        targetId: install.id,
-        idempotencyKey: `install.provision:${install.id}`,
-      });
-      await r.activity.record(actor, {
-        action: 'install.create',
-        targetType: 'install',
-        targetId: install.id,
-        details: { name, site_id: install.site_id, environment: install.environment },
-      });
+    if ((await r.installs.nameTaken(name)) || (await r.domains.findByName(cname)) !== undefined) {
+      throw ValidationError.field(
+        'Install',
+        'name',
+        'taken',
+        'Name has already been taken',
+        'value_unavailable',
+      );
+    }
+    if (input.site_id === undefined) {
+      // Every install belongs to a site; one created without a site gets its own.
+      const site = { id: newId(), account_id: actor.accountId, name, created_at: now };
+      await insertSiteWithinLimit(r, actor, site);
+      install.site_id = site.id;
+    } else {
+      install.site_id = await this.siteInAccount(r, actor, input.site_id);
+      await this.requireFreeEnvironment(r, install.site_id, install.environment, null);
+    }
+    await r.installs.insert(install);
+    await r.domains.insert({
+      id: newId(),
+      account_id: actor.accountId,
+      install_id: install.id,
+      name: cname,
+      is_primary: 1,
+      redirect_to_id: null,
+      created_at: now,
     });
-    return { install, cname, primaryDomain: cname };
+    const provisionJob = await r.jobs.enqueue({
+      accountId: actor.accountId,
+      installId: install.id,
+      type: 'install.provision',
+      payload: {},
+      targetId: install.id,
+      idempotencyKey: `install.provision:${install.id}`,
+    });
+    await r.activity.record(actor, {
+      action: 'install.create',
+      targetType: 'install',
+      targetId: install.id,
+      details: { name, site_id: install.site_id, environment: install.environment },
+    });
+    return { view: { install, cname, primaryDomain: cname }, provisionJob };
   }
 
   async update(actor: Actor, id: string, changes: InstallChanges): Promise<InstallView> {
@@ -236,9 +250,13 @@ export class InstallsService {
     r: Repositories,
     installId: string,
     activation: Activation,
+    copied = false,
   ): Promise<void> {
     const install = await r.installs.findAny(installId);
     if (install === undefined || install.deleted_at !== null || install.status === 'active') return;
+    // A clone's new install stays pending until its copy is in (the clone then makes it active,
+    // `copied`): clients waiting for `active` never get a blank or half-copied WordPress.
+    if (!copied && (await r.jobs.unfinished(installId, 'install.clone'))) return;
     await r.installs.update(installId, {
       status: 'active',
       status_reason: null,

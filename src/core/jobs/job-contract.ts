@@ -30,7 +30,44 @@ export const JOB_PAYLOADS = {
    * Target: the install; switches it to the release of `version` and upgrades its database
    * (`reinstall`: the same version, its release's files verified and repaired first).
    */
-  'install.core_update': Type.Object({ version: Type.String(), reinstall: Type.Boolean() }),
+  'install.core_update': Type.Object({
+    version: Type.String(),
+    reinstall: Type.Boolean(),
+    /** Screenshots of the home page before and after, compared; beyond `threshold` it goes back. */
+    visual: Type.Optional(Type.Boolean()),
+    threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  }),
+  /**
+   * Target: the install; updates plugins and themes together behind a snapshot, checks the site
+   * (and its looks unless `visual` is false, `threshold` the fraction of pixels allowed to
+   * change) and rolls all of them back on any failure (src/core/updates/safe-update.job.ts).
+   */
+  'install.safe_update': Type.Object({
+    items: Type.Array(
+      Type.Object({
+        kind: Type.Union([Type.Literal('plugin'), Type.Literal('theme')]),
+        slug: Type.String(),
+        /** The version it goes to, chosen when it was queued. */
+        version: Type.String(),
+      }),
+      { minItems: 1 },
+    ),
+    visual: Type.Boolean(),
+    threshold: Type.Number({ minimum: 0, maximum: 1 }),
+  }),
+  /**
+   * Target: the new install of a clone (queued after its provisioning); copies the source
+   * install's files and database into it, then makes it active.
+   */
+  'install.clone': Type.Object({ source_id: Type.String() }),
+  /**
+   * Target: the install copied onto (`to`), another environment of the source's site; a safety
+   * backup of it first, then the source's files, database or both.
+   */
+  'install.copy': Type.Object({
+    source_id: Type.String(),
+    parts: Type.Union([Type.Literal('both'), Type.Literal('files'), Type.Literal('database')]),
+  }),
   /** Target: the domain; checks how its name resolves. */
   'domain.check_status': Type.Object({ name: Type.String() }),
 };
@@ -103,5 +140,8 @@ export function runnableJobs(definitions: JobDefinitions): Record<JobName, Runna
     'backup.restore': runnable('backup.restore', definitions['backup.restore']),
     'domain.check_status': runnable('domain.check_status', definitions['domain.check_status']),
     'install.core_update': runnable('install.core_update', definitions['install.core_update']),
+    'install.clone': runnable('install.clone', definitions['install.clone']),
+    'install.copy': runnable('install.copy', definitions['install.copy']),
+    'install.safe_update': runnable('install.safe_update', definitions['install.safe_update']),
   };
 }

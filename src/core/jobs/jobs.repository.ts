@@ -14,6 +14,12 @@ export type NewJob = {
     targetId: string;
     payload: JobPayload<N>;
     idempotencyKey?: string;
+    /**
+     * A job of the same install this one must run after: its created_at is made later than that
+     * job's, since jobs of one install run in the order they were created (`nextDue`), and two
+     * queued in the same millisecond would otherwise be ordered by their random ids.
+     */
+    follows?: Pick<JobRow, 'created_at'>;
   };
 }[JobName];
 
@@ -25,7 +31,10 @@ export class JobsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 
   async enqueue(job: NewJob): Promise<JobRow> {
-    const now = nowIso();
+    let now = nowIso();
+    if (job.follows !== undefined && now <= job.follows.created_at) {
+      now = new Date(Date.parse(job.follows.created_at) + 1).toISOString();
+    }
     const row: JobRow = {
       id: newId(),
       account_id: job.accountId,
@@ -69,6 +78,19 @@ export class JobsRepository {
       .where('account_id', '=', accountId)
       .where('id', '=', id)
       .executeTakeFirst();
+  }
+
+  /** Whether a job of this type for this target is still queued or running. */
+  async unfinished(targetId: string, type: JobName): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('target_id', '=', targetId)
+      .where('type', '=', type)
+      .where('state', 'in', ['queued', 'running'])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   listForTarget(targetId: string): Promise<JobRow[]> {

@@ -71,13 +71,32 @@ const PENDING = new Set(['queued', 'running']);
 export class CoreUpdatesService {
   constructor(private readonly deps: CoreUpdatesDeps) {}
 
-  /** Queues the update to `version`, or to the newest version this server can get. */
-  async updateCore(actor: Actor, installId: string, version?: string): Promise<QueuedCoreUpdate> {
+  /**
+   * Queues the update to `version`, or to the newest version this server can get; with
+   * `check.visual`, the home page's screenshots before and after are compared too (the safe
+   * updates' visual check, `threshold` the fraction of pixels that may change, default 0.01).
+   */
+  async updateCore(
+    actor: Actor,
+    installId: string,
+    version?: string,
+    check: { visual?: boolean; threshold?: number } = {},
+  ): Promise<QueuedCoreUpdate> {
     const install = await this.activeInstall(actor, installId, 'write');
     const current = install.release_version ?? '';
+    const threshold = check.threshold ?? 0.01;
+    if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
+      throw ValidationError.field(
+        'Install',
+        'threshold',
+        'invalid',
+        `The threshold is a fraction of pixels between 0 and 1 (0.01 is 1%), not ${threshold}`,
+      );
+    }
     const target = version === undefined ? await this.newest(current) : version.trim();
     if (version !== undefined) await this.checkTarget(current, target);
-    return this.queue(actor, install, current, target, false);
+    const visual = check.visual === true ? { visual: true, threshold } : {};
+    return this.queue(actor, install, current, target, false, visual);
   }
 
   /** Queues the reinstall of the install's own version: its release checked, repaired if damaged. */
@@ -201,6 +220,7 @@ export class CoreUpdatesService {
     versionBefore: string,
     version: string,
     reinstall: boolean,
+    visual: { visual?: boolean; threshold?: number } = {},
   ): Promise<QueuedCoreUpdate> {
     return this.deps.store.transaction(async (r) => {
       await r.installs.lock(install.id);
@@ -216,7 +236,7 @@ export class CoreUpdatesService {
         (j) => j.type === JOB && PENDING.has(j.state),
       );
       if (pending !== undefined) {
-        const same = samePayload(pending, version, reinstall);
+        const same = samePayload(pending, version, reinstall, visual.visual === true);
         if (same) return answer(pending.id, true);
         throw new SiteOperationError(
           'conflict',
@@ -229,7 +249,7 @@ export class CoreUpdatesService {
         installId: install.id,
         type: JOB,
         targetId: install.id,
-        payload: { version, reinstall },
+        payload: { version, reinstall, ...visual },
       });
       await r.activity.record(actor, {
         action: reinstall ? 'core.reinstall' : 'core.update',
@@ -244,10 +264,14 @@ export class CoreUpdatesService {
   }
 }
 
-function samePayload(job: JobRow, version: string, reinstall: boolean): boolean {
+function samePayload(job: JobRow, version: string, reinstall: boolean, visual: boolean): boolean {
   try {
     const payload = jobPayload(JOB, job);
-    return payload.version === version && payload.reinstall === reinstall;
+    return (
+      payload.version === version &&
+      payload.reinstall === reinstall &&
+      (payload.visual === true) === visual
+    );
   } catch {
     return false;
   }

@@ -181,3 +181,27 @@ export interface TranslationsResult {
   updated: TranslationUpdate[];
   failed: (TranslationUpdate & { message: string })[];
 }
+
+/** One due event the agent ran (agent/wpfleet-agent/cron.php). */
+export interface CronHookRun {
+  hook: string;
+  /** When it was due, unix seconds. */
+  timestamp: number;
+  /** Its recurrence (`hourly`, `twicedaily`…), rescheduled before it ran; null for a single event. */
+  schedule: string | null;
+  /** What went wrong: a rescheduling refused by WordPress, or what the hook threw. */
+  error: string | null;
+}
+
+/** What one run of an install's due events did, as `wp-cron.php` would have. */
+export interface CronRunResult {
+  /** Nothing ran: the install is in maintenance mode, when WordPress runs no cron either. */
+  maintenance: boolean;
+  /** Nothing ran: another run holds WordPress's cron lock (the `doing_cron` transient). */
+  locked: boolean;
+  ran: CronHookRun[];
+  /** Due events were left for the next run: the time budget was spent, or the lock was lost. */
+  incomplete: boolean;
+  /** The earliest event still scheduled, unix seconds; null for none. */
+  nextEvent: number | null;
+}

@@ -14,6 +14,7 @@ import type { Inventory } from '../inventory/inventory.types.js';
 import type { LocalPackage, PackageKind } from '../packages/package-source.js';
 import type {
   CreateUserInput,
+  CronRunResult,
   DatabaseUpgrade,
   JsonObject,
   OptionsUpdate,
@@ -91,6 +92,11 @@ export interface SiteAgent {
   setMaintenance(enabled: boolean): Promise<boolean>;
   loginLink(options: { userId?: number; ttlSeconds?: number }): Promise<LoginLink>;
   flushObjectCache(): Promise<boolean>;
+  /**
+   * Runs the events that are due, as wp-cron.php does (recurring ones rescheduled first, under
+   * WordPress's cron lock), starting no new event after `maxSeconds`.
+   */
+  runDueEvents(options: { maxSeconds: number }): Promise<CronRunResult>;
 }
 
 /** Finds the agent of a running install; runtime provides it. */

@@ -9,6 +9,7 @@ import type { PackageFile, SiteAgent } from '../../core/site-agent/site-agent.js
 import type { JsonObject, UserRef } from '../../core/site-agent/operations.types.js';
 import { AgentError, type AgentClient } from './client.js';
 import { getOptions, setOptions, upgradeDatabase } from './core.js';
+import { runDueEvents } from './cron.js';
 import * as extensions from './extensions.js';
 import { getInventory } from './inventory.js';
 import { searchReplace } from './search-replace.js';
@@ -145,4 +146,7 @@ export class AgentSiteAgent implements SiteAgent {
     call(() => this.client.loginLink(options));
 
   flushObjectCache = () => call(() => this.client.flushObjectCache());
+
+  runDueEvents = (options: { maxSeconds: number }) =>
+    call(() => runDueEvents(this.client, options));
 }

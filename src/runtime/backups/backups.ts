@@ -56,6 +56,9 @@ export interface BackupManagerDeps {
   notify?(backupId: string): Promise<void>;
 }
 
+/** What a restore puts back: everything, wp-content's files only, or the database only. */
+export type RestoreParts = 'both' | 'files' | 'database';
+
 /** A backup that must not be retried: it would not fit, or the install is gone. */
 export class BackupRefusedError extends Error {}
 
@@ -310,8 +313,7 @@ export class BackupManager {
       await this.rollBack(install, safetyId, steps, reason);
       return;
     }
-    const layout = siteLayout(this.deps.dataDir, install.id);
-    await fs.promises.rm(`${layout.contentDir}.restore`, { recursive: true, force: true });
+    await this.removeUnpacked(install);
     const safety = safetyId === undefined ? undefined : await store.read.backups.findAny(safetyId);
     if (safety !== undefined && safety.status !== 'completed' && safety.status !== 'failed') {
       await this.storage.remove({ installId: safety.install_id, backupId: safety.id });
@@ -326,11 +328,14 @@ export class BackupManager {
    * current address and empties its page cache. A failure after the swap began rolls the install
    * back to the safety backup. Each step is recorded in `steps`: run again after a crash, a
    * restore that had begun the swap rolls forward (or, if it was rolling back, finishes that).
+   * `parts` restores only wp-content's files (the install keeps its database) or only the
+   * database (it keeps its files); the safety backup and a rollback are always whole.
    */
   async restore(
     installId: string,
     backupId: string,
     steps: JobSteps = JobSteps.untracked(this.deps.store),
+    parts: RestoreParts = 'both',
   ): Promise<Record<string, unknown>> {
     const started = Date.now();
     const { store } = this.deps;
@@ -346,7 +351,7 @@ export class BackupManager {
     }
     let source: { backup: BackupRow; dir: string; manifest: BackupManifest };
     try {
-      source = await this.restorable(install, backupId);
+      source = await this.restorable(install, backupId, parts);
     } catch (err) {
       // The backup went bad while an earlier attempt had the install half-way: put it back.
       if (recorded !== undefined && steps.has('restore.extracted')) {
@@ -357,11 +362,19 @@ export class BackupManager {
     const resumed = steps.has('restore.extracted');
     const safety = await this.safetyBackup(install, source.backup, steps);
     try {
-      const applied = await this.apply(install, source.dir, source.manifest, steps, 'restore');
+      const applied = await this.apply(
+        install,
+        source.dir,
+        source.manifest,
+        steps,
+        'restore',
+        parts,
+      );
       return {
         restored: source.backup.id,
         from_install_id: source.backup.install_id,
         safety_backup_id: safety,
+        parts,
         ...applied,
         resumed,
         ms: Date.now() - started,
@@ -369,8 +382,7 @@ export class BackupManager {
     } catch (err) {
       if (!steps.has('restore.extracted')) {
         // The install was not touched yet: only the unpacked backup goes.
-        const layout = siteLayout(this.deps.dataDir, install.id);
-        await fs.promises.rm(`${layout.contentDir}.restore`, { recursive: true, force: true });
+        await this.removeUnpacked(install);
         throw new Error(
           `restore of backup ${backupId} failed, nothing was changed: ${message(err)}`,
         );
@@ -379,10 +391,21 @@ export class BackupManager {
     }
   }
 
-  /** The backup to restore, verified, in storage, and of the install's account and engine. */
+  /** What a restore unpacked beside the install before touching it. */
+  private async removeUnpacked(install: InstallRow): Promise<void> {
+    const layout = siteLayout(this.deps.dataDir, install.id);
+    await fs.promises.rm(`${layout.contentDir}.restore`, { recursive: true, force: true });
+    await fs.promises.rm(`${path.join(layout.contentDir, SQLITE_FILE)}.restore`, { force: true });
+  }
+
+  /**
+   * The backup to restore, verified, in storage, and of the install's account and (unless only
+   * its files are restored) database engine.
+   */
   private async restorable(
     install: InstallRow,
     backupId: string,
+    parts: RestoreParts = 'both',
   ): Promise<{ backup: BackupRow; dir: string; manifest: BackupManifest }> {
     const backup = await this.deps.store.read.backups.findAny(backupId);
     if (backup?.account_id !== install.account_id) {
@@ -396,7 +419,7 @@ export class BackupManager {
       throw new BackupCorruptError(backup.id, checked.problems);
     }
     const engine = this.mysqlOf(install) === null ? 'sqlite' : 'mysql';
-    if (checked.manifest.database.engine !== engine) {
+    if (parts !== 'files' && checked.manifest.database.engine !== engine) {
       throw new Error(
         `backup ${backup.id} holds a ${checked.manifest.database.engine} database; this install uses ${engine}`,
       );
@@ -483,8 +506,9 @@ export class BackupManager {
   }
 
   /**
-   * Replaces the install's wp-content and database with a verified backup's, in maintenance
-   * mode. Can run again over whatever an interrupted run left: the same steps converge.
+   * Replaces the install's wp-content and database (or only one of them, `parts`) with a
+   * verified backup's, in maintenance mode. Can run again over whatever an interrupted run left:
+   * the same steps converge.
    */
   private async apply(
     install: InstallRow,
@@ -492,52 +516,64 @@ export class BackupManager {
     manifest: BackupManifest,
     steps: JobSteps,
     phase: 'restore' | 'rollback',
+    parts: RestoreParts = 'both',
   ): Promise<Record<string, unknown>> {
     const { runtime } = this.deps;
     const layout = siteLayout(this.deps.dataDir, install.id);
     const incoming = `${layout.contentDir}.restore`;
     const outgoing = `${layout.contentDir}.old`;
+    const liveSqlite = path.join(layout.contentDir, SQLITE_FILE);
+    const incomingSqlite = `${liveSqlite}.restore`;
+    const withFiles = parts !== 'database';
+    const withDatabase = parts !== 'files';
+    const sqlite = manifest.database.engine === 'sqlite';
     // A run killed between the two renames below left no wp-content: the old one comes back.
     if (!fs.existsSync(layout.contentDir) && fs.existsSync(outgoing)) {
       fs.renameSync(outgoing, layout.contentDir);
     }
     await fs.promises.rm(incoming, { recursive: true, force: true });
     await fs.promises.rm(outgoing, { recursive: true, force: true });
-    const files = await extractContent(path.join(dir, FILES_PART), incoming);
-    if (manifest.database.engine === 'sqlite') {
-      fs.mkdirSync(path.join(incoming, 'database'), { recursive: true });
-      await fs.promises.copyFile(
-        path.join(dir, manifest.database.part),
-        path.join(incoming, SQLITE_FILE),
-      );
+    await fs.promises.rm(incomingSqlite, { force: true });
+    let files = 0;
+    if (withFiles) {
+      files = await extractContent(path.join(dir, FILES_PART), incoming);
+      if (sqlite && withDatabase) {
+        fs.mkdirSync(path.join(incoming, 'database'), { recursive: true });
+        await fs.promises.copyFile(
+          path.join(dir, manifest.database.part),
+          path.join(incoming, SQLITE_FILE),
+        );
+      }
+      // The flag travels with the files: what is swapped in stays in maintenance until the end.
+      setMaintenanceFlag(incoming);
+    } else if (sqlite) {
+      // Beside the live file, on its filesystem, so that it is renamed into place at once.
+      await fs.promises.copyFile(path.join(dir, manifest.database.part), incomingSqlite);
     }
-    // The flag travels with the files: what is swapped in stays in maintenance until the end.
-    setMaintenanceFlag(incoming);
     await steps.record(`${phase}.extracted`);
     setMaintenanceFlag(layout.contentDir);
 
     // PHP must let go of the old files (and the SQLite file) before they are swapped.
     await runtime.unload(install.id);
-    fs.renameSync(layout.contentDir, outgoing);
-    fs.renameSync(incoming, layout.contentDir);
+    if (withFiles) {
+      if (!withDatabase && fs.existsSync(path.dirname(liveSqlite))) {
+        // The install keeps its own SQLite database, which lives in wp-content: copied, not
+        // moved, so that a crash before the swap leaves it in place (the next run copies again).
+        fs.cpSync(path.dirname(liveSqlite), path.join(incoming, 'database'), { recursive: true });
+      }
+      fs.renameSync(layout.contentDir, outgoing);
+      fs.renameSync(incoming, layout.contentDir);
+    } else if (sqlite) {
+      fs.renameSync(incomingSqlite, liveSqlite);
+    }
     await steps.record(`${phase}.swapped`);
     await fs.promises.rm(outgoing, { recursive: true, force: true });
-    const mysql = this.mysqlOf(install);
-    if (mysql !== null) await loadMysql(mysql, path.join(dir, manifest.database.part));
-
-    // The database's tables carry the backup's prefix: the install's wp-config must say so.
-    const config = fs.readFileSync(layout.configFile, 'utf8');
-    const prefixLine = /^\$table_prefix\s*=\s*'[^']*';/m;
-    if (!prefixLine.test(config)) throw new Error('wp-config.php has no $table_prefix line');
-    const rewritten = config.replace(prefixLine, `$table_prefix = '${manifest.table_prefix}';`);
-    if (rewritten !== config) {
-      fs.writeFileSync(`${layout.configFile}.tmp`, rewritten, { mode: 0o600 });
-      fs.renameSync(`${layout.configFile}.tmp`, layout.configFile);
+    let current: InstallRow = install;
+    if (withDatabase) {
+      const mysql = this.mysqlOf(install);
+      if (mysql !== null) await loadMysql(mysql, path.join(dir, manifest.database.part));
+      current = await this.adoptPrefix(install, manifest.table_prefix);
     }
-    if (install.table_prefix !== manifest.table_prefix) {
-      await this.deps.installs.setTablePrefix(install.id, manifest.table_prefix);
-    }
-    const current = { ...install, table_prefix: manifest.table_prefix };
     await steps.record(`${phase}.database-loaded`);
     await runtime.unload(install.id);
 
@@ -546,24 +582,44 @@ export class BackupManager {
     const site = this.deps.provisioner.siteMount(current, primary);
     if (site === null) throw new Error('the install has no release');
     const url = site.absoluteUrl;
-    const pairs = [manifest.home, manifest.siteurl]
-      .filter((from): from is string => from !== null && from !== url)
-      .filter((from, i, all) => all.indexOf(from) === i)
-      .map((from) => ({ from, to: url }));
+    const agent = this.deps.provisioner.agentFor(current);
+    // Files alone carry no address: the install's own database keeps its own.
+    const pairs = withDatabase
+      ? [manifest.home, manifest.siteurl]
+          .filter((from): from is string => from !== null && from !== url)
+          .filter((from, i, all) => all.indexOf(from) === i)
+          .map((from) => ({ from, to: url }))
+      : [];
     // WP-CLI's search-replace, in the install's own PHP through its agent (signed calls pass
     // maintenance mode): every table of the site, serialized values kept valid.
-    const agent = this.deps.provisioner.agentFor(current);
     let rowsChanged = 0;
     for (const pair of pairs) {
       const replaced = await searchReplace(agent, { search: pair.from, replace: pair.to });
       rowsChanged += replaced.total;
     }
-    await agent.setUrls(url, url);
+    if (withDatabase) await agent.setUrls(url, url);
     await steps.record(`${phase}.urls-set`);
     // Through the agent: it answering is the sign the restored WordPress works.
     await agent.setMaintenance(false);
     await this.deps.purgePages(install.id);
     return { files, url, urls_rewritten: pairs.map((p) => p.from), rows_changed: rowsChanged };
+  }
+
+  /** The database's tables carry the backup's prefix: the install's wp-config must say so. */
+  private async adoptPrefix(install: InstallRow, prefix: string): Promise<InstallRow> {
+    const layout = siteLayout(this.deps.dataDir, install.id);
+    const config = fs.readFileSync(layout.configFile, 'utf8');
+    const prefixLine = /^\$table_prefix\s*=\s*'[^']*';/m;
+    if (!prefixLine.test(config)) throw new Error('wp-config.php has no $table_prefix line');
+    const rewritten = config.replace(prefixLine, `$table_prefix = '${prefix}';`);
+    if (rewritten !== config) {
+      fs.writeFileSync(`${layout.configFile}.tmp`, rewritten, { mode: 0o600 });
+      fs.renameSync(`${layout.configFile}.tmp`, layout.configFile);
+    }
+    if (install.table_prefix !== prefix) {
+      await this.deps.installs.setTablePrefix(install.id, prefix);
+    }
+    return { ...install, table_prefix: prefix };
   }
 
   /**

@@ -1,13 +1,20 @@
 import { SiteOperationError } from '../../core/errors.js';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { InstallsService } from '../../core/installs/installs.service.js';
-import { FinalJobError, type JobDefinition } from '../../core/jobs/job-contract.js';
+import {
+  FinalJobError,
+  type JobDefinition,
+  type JobPayload,
+} from '../../core/jobs/job-contract.js';
 import type { JobRow } from '../../core/jobs/jobs.repository.js';
 import type { JobSteps } from '../../core/jobs/steps.js';
 import type { CoreUpdatesService } from '../../core/site-agent/core-updates.service.js';
 import type { DatabaseUpgrade } from '../../core/site-agent/operations.types.js';
 import type { SiteAgents } from '../../core/site-agent/site-agent.js';
 import type { Store } from '../../core/store.js';
+import { beyondThreshold } from '../../core/updates/health.js';
+import type { VisualCheck } from '../../core/updates/ports.js';
+import { percent, updateFolder } from '../../core/updates/records.js';
 import {
   clearMaintenanceFlag,
   maintenanceFlagSet,
@@ -41,6 +48,17 @@ export interface CoreUpdateDeps {
   pagesChanged: (installId: string) => Promise<void>;
   /** Stores the install's inventory read afresh. */
   refreshInventory: (installId: string) => Promise<unknown>;
+  /** Screenshots and their comparison, for an update that asks for the visual check. */
+  visual?: VisualCheck;
+}
+
+/** The screenshots of a core update with the visual check, named as the safe updates name them. */
+interface CoreVisual extends Record<string, unknown> {
+  difference: number | null;
+  threshold: number;
+  before: string;
+  after: string | null;
+  diff: string | null;
 }
 
 /** The version WordPress's generator meta tag names, if the page has one. */
@@ -83,9 +101,10 @@ export class CoreUpdater {
 
   async run(
     job: JobRow,
-    { version, reinstall }: { version: string; reinstall: boolean },
+    payload: JobPayload<'install.core_update'>,
     steps: JobSteps,
   ): Promise<Record<string, unknown>> {
+    const { version, reinstall } = payload;
     const started = Date.now();
     const install = await this.deps.store.read.installs.findAny(job.target_id);
     if (install === undefined || install.deleted_at !== null) {
@@ -96,8 +115,14 @@ export class CoreUpdater {
     const rollback = steps.get('core.rollback');
     if (rollback !== undefined) {
       const cause = typeof rollback.cause === 'string' ? rollback.cause : 'interrupted';
-      return this.rollBack(install.id, prepared, version, steps, cause);
+      const shots = (rollback.visual ?? null) as CoreVisual | null;
+      return this.rollBack(install.id, prepared, version, steps, cause, shots);
     }
+    // A site in maintenance mode shows a 503 page before and after: nothing to compare.
+    const visual =
+      payload.visual === true && !prepared.maintenanceBefore
+        ? await this.shootBefore(install.id, job.id, payload.threshold ?? 0.01, steps)
+        : null;
     if (!steps.has('core.switched')) {
       const ready = await this.releaseReady(version, reinstall, steps);
       setMaintenanceFlag(contentDir);
@@ -128,8 +153,9 @@ export class CoreUpdater {
       await this.deps.pagesChanged(install.id);
       // Visitors see a site in maintenance mode a 503: only the agent's answer says it works then.
       home = prepared.maintenanceBefore ? null : await this.checkHome(install, version);
+      if (visual !== null) await this.compareAfter(install.id, visual);
     } catch (err) {
-      return this.rollBack(install.id, prepared, version, steps, reason(err));
+      return this.rollBack(install.id, prepared, version, steps, reason(err), visual);
     }
     // The update is done; an inventory that cannot be read now is stored as failed.
     await this.deps.refreshInventory(install.id).catch(() => undefined);
@@ -142,6 +168,7 @@ export class CoreUpdater {
       db_version_after: upgrade.dbVersionAfter,
       ...ready,
       home_status: home?.status ?? null,
+      ...(visual === null ? {} : { visual }),
       ms: Date.now() - started,
     };
   }
@@ -239,6 +266,55 @@ export class CoreUpdater {
     return ready;
   }
 
+  /**
+   * The home page's screenshot before anything changes (taken once: a later attempt finds it
+   * recorded). No screenshot, no update: the job fails with nothing changed.
+   */
+  private async shootBefore(
+    installId: string,
+    jobId: string,
+    threshold: number,
+    steps: JobSteps,
+  ): Promise<CoreVisual> {
+    const folder = updateFolder(installId, jobId);
+    const visual: CoreVisual = {
+      difference: null,
+      threshold,
+      before: `${folder}/before.png`,
+      after: null,
+      diff: null,
+    };
+    if (steps.has('core.before-shot') || steps.has('core.switched')) return visual;
+    const check = this.deps.visual;
+    try {
+      if (check === undefined) throw new Error('this server has no visual check');
+      await check.screenshot(installId, visual.before);
+    } catch (err) {
+      throw new FinalJobError(
+        `the screenshot before the update failed, so nothing was changed: ${message(err)}`,
+      );
+    }
+    await steps.record('core.before-shot', { before: visual.before });
+    return visual;
+  }
+
+  /** The screenshot after, compared with the one before; beyond the threshold it throws. */
+  private async compareAfter(installId: string, visual: CoreVisual): Promise<void> {
+    const check = this.deps.visual;
+    if (check === undefined) throw new Error('this server has no visual check');
+    const folder = visual.before.slice(0, visual.before.lastIndexOf('/'));
+    await check.screenshot(installId, `${folder}/after.png`);
+    visual.after = `${folder}/after.png`;
+    const diff = await check.compare(visual.before, visual.after, `${folder}/diff.png`);
+    visual.diff = `${folder}/diff.png`;
+    visual.difference = diff.difference;
+    if (beyondThreshold(diff.difference, visual.threshold)) {
+      throw new Error(
+        `the home page looks different: ${percent(diff.difference)} of its pixels changed, more than the threshold of ${percent(visual.threshold)}`,
+      );
+    }
+  }
+
   /** PHP lets go of the old release; the edge looks the install's mount up again. */
   private async restartPhp(installId: string): Promise<void> {
     await this.deps.runtime.unload(installId);
@@ -272,11 +348,13 @@ export class CoreUpdater {
     version: string,
     steps: JobSteps,
     cause: string,
+    /** The screenshots, when the update had the visual check: recorded with the rollback. */
+    visual: CoreVisual | null = null,
   ): Promise<never> {
     const { from, maintenanceBefore } = prepared;
     const { contentDir } = siteLayout(this.deps.releases.dataDir, installId);
     try {
-      await steps.record('core.rollback', { cause }, (r) =>
+      await steps.record('core.rollback', { cause, visual }, (r) =>
         this.deps.installs.switchReleaseWithin(r, installId, from),
       );
       await this.restartPhp(installId);
