@@ -43,6 +43,7 @@ import { SiteOperationsService } from './core/site-agent/site-operations.service
 import { CoreUpdatesService } from './core/site-agent/core-updates.service.js';
 import { coreReleases } from './runtime/releases/core-releases.js';
 import { CoreUpdater } from './runtime/sites/core-update.js';
+import { FleetService } from './core/fleet/fleet.service.js';
 import { SafeUpdatesService } from './core/updates/safe-updates.service.js';
 import { SafeUpdateJob } from './core/updates/safe-update.job.js';
 import { EdgePages } from './runtime/updates/edge-pages.js';
@@ -95,6 +96,8 @@ export interface Hosting {
   core: CoreUpdatesService;
   /** Installs' hardening and debugging settings (wp-config.php and the edge). */
   settings: InstallSettingsService;
+  /** One operation on many installs (`--all`/`--installs`, "update everything"). */
+  fleet: FleetService;
   /** Plugin and theme updates behind a snapshot, checked and rolled back (`install.safe_update`). */
   updates: SafeUpdatesService;
   packages: PackageSources;
@@ -296,6 +299,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     sites,
     core,
     settings,
+    fleet: new FleetService(app.services.installs),
     updates,
     packages,
     edge,

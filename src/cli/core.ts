@@ -10,8 +10,10 @@ import {
   type SiteFlags,
 } from './site-context.js';
 import { waitForJob } from './wait-job.js';
+import { fleetSelection, withFleetOptions, type FleetFlags } from './fleet.js';
+import { updateFleet } from './fleet-core.js';
 
-interface UpdateFlags extends SiteFlags {
+export interface UpdateFlags extends SiteFlags {
   version?: string;
   wait?: boolean;
   timeout?: string;
@@ -66,23 +68,39 @@ async function finish(
 export function coreCommands(program: Command): void {
   const core = program.command('core').description("an install's WordPress core");
 
-  withSiteOptions(core.command('update <install>'))
+  withFleetOptions(withSiteOptions(core.command('update [install]')))
+    .usage('[options] <install>  |  --all|--installs <names>')
     .description(
       'switch the install to a newer WordPress release and upgrade its database (the running server does it; this waits)',
     )
     .option('--version <version>', 'this version (default: the newest this server can get)')
     .option('--no-wait', 'queue it and return at once')
-    .option('--timeout <seconds>', 'how long to wait for the server (default 600)', '600')
-    .action(async (install: string, flags: UpdateFlags) => {
-      await withSite(flags, install, async (site) => {
-        const queued = await site.hosting.core.updateCore(
-          site.actor,
-          site.install.id,
-          flags.version,
-        );
-        await finish(site, queued, flags);
-      });
-    });
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the server (default 600; for a fleet, for all of it)',
+      '600',
+    )
+    .action(
+      async (install: string | undefined, flags: UpdateFlags & FleetFlags, command: Command) => {
+        const selection = fleetSelection(flags);
+        if (selection !== null) {
+          if (install !== undefined) {
+            command.error(`error: with --all or --installs, name no install (got "${install}")`);
+          }
+          await updateFleet(flags, selection);
+          return;
+        }
+        if (install === undefined) command.error("error: missing required argument 'install'");
+        await withSite(flags, install, async (site) => {
+          const queued = await site.hosting.core.updateCore(
+            site.actor,
+            site.install.id,
+            flags.version,
+          );
+          await finish(site, queued, flags);
+        });
+      },
+    );
 
   withSiteOptions(core.command('reinstall <install>'))
     .description(

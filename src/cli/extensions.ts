@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
+import type { Hosting } from '../composition.js';
+import type { Actor } from '../core/actor.js';
 import type { ExtensionKind } from '../core/site-agent/site-agent.js';
 import type { PluginChange, ThemeChange } from '../core/site-agent/operations.types.js';
 import type { PackageRequest } from '../core/site-agent/site-operations.service.js';
+import {
+  fleetSelection,
+  installAndSubject,
+  runFleetCommand,
+  withFleetOptions,
+  type FleetFlags,
+} from './fleet.js';
 import { print, table, withSite, withSiteOptions, type SiteFlags } from './site-context.js';
 
 interface InstallFlags extends SiteFlags {
@@ -77,68 +86,104 @@ export function extensionCommands(program: Command, kind: ExtensionKind): void {
       });
     });
 
-  withSiteOptions(group.command('install <install> <source>'))
-    .description(
-      `install a ${kind}: a slug (from the mirror, else wordpress.org) or an https:// URL of a zip`,
-    )
+  /**
+   * A change on one install (`<install> <slug>`), or on many with --all/--installs (`<slug>`
+   * alone): the same service call, once per install.
+   */
+  const change = (
+    name: string,
+    subject: 'source' | 'slug',
+    description: string,
+    what: string,
+    run: (
+      site: { hosting: Hosting; actor: Actor; installId: string },
+      subject: string,
+      flags: InstallFlags & DeleteFlags,
+    ) => Promise<Change>,
+  ): Command =>
+    withFleetOptions(withSiteOptions(group.command(`${name} <install> [${subject}]`)))
+      .usage(`[options] <install> <${subject}>  |  <${subject}> --all|--installs <names>`)
+      .description(description)
+      .action(
+        async (
+          first: string,
+          second: string | undefined,
+          flags: InstallFlags & DeleteFlags & FleetFlags,
+          command: Command,
+        ) => {
+          const selection = fleetSelection(flags);
+          const args = installAndSubject(command, selection, first, second, subject);
+          if (selection === null || args.install !== null) {
+            await withSite(flags, args.install ?? first, async ({ hosting, actor, install }) => {
+              const done = await run(
+                { hosting, actor, installId: install.id },
+                args.subject,
+                flags,
+              );
+              print(flags, changeJson(done), changeText(kind, what, done));
+            });
+            return;
+          }
+          await runFleetCommand(flags, selection, {
+            title: `${name} ${kind} ${args.subject}`,
+            work: ({ hosting, actor, target }) =>
+              run({ hosting, actor, installId: target.id }, args.subject, flags),
+            text: (done) => changeText(kind, what, done),
+            json: changeJson,
+          });
+        },
+      );
+
+  change(
+    'install',
+    'source',
+    `install a ${kind}: a slug (from the mirror, else wordpress.org) or an https:// URL of a zip`,
+    'installed',
+    ({ hosting, actor, installId }, source, flags) =>
+      hosting.sites.installExtension(
+        actor,
+        installId,
+        kind,
+        packageRequest(source, flags.version),
+        {
+          activate: flags.activate === true,
+          overwrite: flags.force === true,
+        },
+      ),
+  )
     .option('--version <version>', 'this version (default: the newest)')
     .option('--activate', `activate it once installed`)
-    .option('--force', 'replace an installed copy (another version)')
-    .action(async (install: string, source: string, flags: InstallFlags) => {
-      await withSite(flags, install, async ({ hosting, actor, install: row }) => {
-        const change = await hosting.sites.installExtension(
-          actor,
-          row.id,
-          kind,
-          packageRequest(source, flags.version),
-          { activate: flags.activate === true, overwrite: flags.force === true },
-        );
-        print(flags, changeJson(change), changeText(kind, 'installed', change));
-      });
-    });
+    .option('--force', 'replace an installed copy (another version)');
 
   const activation = (active: boolean): void => {
     const verb = active ? 'activate' : 'deactivate';
-    withSiteOptions(group.command(`${verb} <install> <slug>`))
-      .description(`${verb} a ${kind}`)
-      .action(async (install: string, slug: string, flags: SiteFlags) => {
-        await withSite(flags, install, async ({ hosting, actor, install: row }) => {
-          const change = await hosting.sites.setExtensionActive(actor, row.id, kind, slug, active);
-          print(flags, changeJson(change), changeText(kind, `${verb}d`, change));
-        });
-      });
+    change(verb, 'slug', `${verb} a ${kind}`, `${verb}d`, ({ hosting, actor, installId }, slug) =>
+      hosting.sites.setExtensionActive(actor, installId, kind, slug, active),
+    );
   };
   activation(true);
   if (kind === 'plugin') activation(false);
 
-  withSiteOptions(group.command('update <install> <slug>'))
-    .description(`update a ${kind} with WordPress's upgrader (it stays active if it was)`)
-    .option('--version <version>', 'to this version (default: the newest)')
-    .action(async (install: string, slug: string, flags: InstallFlags) => {
-      await withSite(flags, install, async ({ hosting, actor, install: row }) => {
-        const change = await hosting.sites.updateExtension(
-          actor,
-          row.id,
-          kind,
-          slug,
-          flags.version,
-        );
-        print(flags, changeJson(change), changeText(kind, 'updated', change));
-      });
-    });
+  change(
+    'update',
+    'slug',
+    `update a ${kind} with WordPress's upgrader (it stays active if it was)`,
+    'updated',
+    ({ hosting, actor, installId }, slug, flags) =>
+      hosting.sites.updateExtension(actor, installId, kind, slug, flags.version),
+  ).option('--version <version>', 'to this version (default: the newest)');
 
-  const remove = withSiteOptions(group.command('delete <install> <slug>')).description(
+  const remove = change(
+    'delete',
+    'slug',
     `delete a ${kind} and its files`,
+    'deleted',
+    ({ hosting, actor, installId }, slug, flags) =>
+      hosting.sites.deleteExtension(actor, installId, kind, slug, {
+        deactivate: flags.deactivate === true,
+      }),
   );
   if (kind === 'plugin') {
     remove.option('--deactivate', 'deactivate it first if it is active (else refused)');
   }
-  remove.action(async (install: string, slug: string, flags: DeleteFlags) => {
-    await withSite(flags, install, async ({ hosting, actor, install: row }) => {
-      const change = await hosting.sites.deleteExtension(actor, row.id, kind, slug, {
-        deactivate: flags.deactivate === true,
-      });
-      print(flags, changeJson(change), changeText(kind, 'deleted', change));
-    });
-  });
 }

@@ -107,14 +107,30 @@ export class SiteOperationsService {
     version?: string,
   ): Promise<ExtensionChange> {
     const request = version === undefined ? { slug } : { slug, version };
+    const installed = async (agent: SiteAgent): Promise<boolean> =>
+      kind === 'plugin'
+        ? (await agent.listPlugins()).some((p) => p.slug === slug)
+        : (await agent.listThemes()).some((t) => t.stylesheet === slug);
+    // WordPress's upgrader checks that the extension is installed itself, so it is not asked
+    // first: each call into the site loads WordPress (~0.3 s of PHP), which a fleet update pays
+    // per install. "Not installed" is still what a caller hears first, in WordPress's words or
+    // when the package sources refuse the slug.
     const work = async (agent: SiteAgent): Promise<ExtensionChange> => {
-      const installed =
-        kind === 'plugin'
-          ? (await agent.listPlugins()).some((p) => p.slug === slug)
-          : (await agent.listThemes()).some((t) => t.stylesheet === slug);
-      if (!installed) throw notInstalled(kind, slug);
-      const pkg = await this.fetch(kind, request);
-      return kind === 'plugin' ? agent.updatePlugin(pkg) : agent.updateTheme(pkg);
+      let pkg: PackageFile;
+      try {
+        pkg = await this.fetch(kind, request);
+      } catch (err) {
+        if (!(await installed(agent))) throw notInstalled(kind, slug);
+        throw err;
+      }
+      try {
+        return await (kind === 'plugin' ? agent.updatePlugin(pkg) : agent.updateTheme(pkg));
+      } catch (err) {
+        if (err instanceof SiteOperationError && err.reason === 'not_found') {
+          throw notInstalled(kind, slug);
+        }
+        throw err;
+      }
     };
     return this.change(actor, installId, `${kind}.update`, request, work, extension);
   }
