@@ -17,6 +17,24 @@ export interface UpdateFlags extends SiteFlags {
   version?: string;
   wait?: boolean;
   timeout?: string;
+  visualCheck?: boolean;
+  threshold?: string;
+}
+
+/** The visual check a core update asks for: off unless `--visual-check`. */
+export function coreCheck(flags: UpdateFlags): { visual?: boolean; threshold?: number } {
+  if (flags.visualCheck !== true) {
+    if (flags.threshold !== undefined) throw new CliError('--threshold goes with --visual-check');
+    return {};
+  }
+  if (flags.threshold === undefined) return { visual: true };
+  const threshold = Number(flags.threshold);
+  if (flags.threshold.trim() === '' || !Number.isFinite(threshold)) {
+    throw new CliError(
+      `--threshold takes a fraction of pixels such as 0.01 (1%), not "${flags.threshold}"`,
+    );
+  }
+  return { visual: true, threshold };
 }
 
 /** The core update job's steps in order (src/runtime/sites/core-update.ts records them). */
@@ -74,6 +92,14 @@ export function coreCommands(program: Command): void {
       'switch the install to a newer WordPress release and upgrade its database (the running server does it; this waits)',
     )
     .option('--version <version>', 'this version (default: the newest this server can get)')
+    .option(
+      '--visual-check',
+      'screenshots of the home page before and after; beyond the threshold the install goes back to its release',
+    )
+    .option(
+      '--threshold <fraction>',
+      'with --visual-check: fraction of pixels allowed to change (default 0.01)',
+    )
     .option('--no-wait', 'queue it and return at once')
     .option(
       '--timeout <seconds>',
@@ -96,6 +122,7 @@ export function coreCommands(program: Command): void {
             site.actor,
             site.install.id,
             flags.version,
+            coreCheck(flags),
           );
           await finish(site, queued, flags);
         });

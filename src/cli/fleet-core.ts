@@ -2,7 +2,7 @@ import { ValidationError } from '../core/errors.js';
 import { fleetReport, type FleetReport, type FleetResult } from '../core/fleet/fleet-runner.js';
 import type { FleetSelection } from '../core/fleet/fleet.service.js';
 import type { App } from '../composition.js';
-import type { UpdateFlags } from './core.js';
+import { coreCheck, type UpdateFlags } from './core.js';
 import { runFleetCommand, type FleetFlags } from './fleet.js';
 import { Progress } from './progress.js';
 
@@ -28,12 +28,13 @@ export async function updateFleet(
   selection: FleetSelection,
 ): Promise<void> {
   const accountOf = new Map<string, string>();
+  const check = coreCheck(flags);
   await runFleetCommand<CoreFleetUpdate>(flags, selection, {
     title: 'queueing core updates',
     unloadAfter: false,
     work: async ({ app, hosting, actor, target }) => {
       try {
-        const queued = await hosting.core.updateCore(actor, target.id, flags.version);
+        const queued = await hosting.core.updateCore(actor, target.id, flags.version, check);
         accountOf.set(queued.jobId, target.accountId);
         return {
           job_id: queued.jobId,

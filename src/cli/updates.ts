@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { JobRow } from '../core/jobs/jobs.repository.js';
 import type { ExtensionKind } from '../core/site-agent/site-agent.js';
 import type { ApplyRequest, QueuedSafeUpdate } from '../core/updates/safe-updates.service.js';
+import { ValidationError } from '../core/errors.js';
+import type { FleetSelection } from '../core/fleet/fleet.service.js';
+import { fleetSelection, runFleetCommand, withFleetOptions, type FleetFlags } from './fleet.js';
 import { CliError } from './output.js';
 import { Progress } from './progress.js';
 import {
@@ -88,7 +91,12 @@ function parsed(job: JobRow): Record<string, unknown> | null {
  * for it with progress on stderr. Answers how it ended; a rollback is an outcome, not a throw,
  * so that a caller updating many installs goes on with the next.
  */
-export async function applyOne(site: SiteContext, flags: ApplyFlags): Promise<UpdateOutcome> {
+export async function applyOne(
+  site: SiteContext,
+  flags: ApplyFlags,
+  /** False in a fleet run, which shows one bar for all installs. */
+  showProgress = true,
+): Promise<UpdateOutcome> {
   const items = [...itemsOf('plugin', flags.plugins), ...itemsOf('theme', flags.themes)];
   const threshold = thresholdOf(flags.threshold);
   const request: ApplyRequest = {
@@ -117,14 +125,14 @@ export async function applyOne(site: SiteContext, flags: ApplyFlags): Promise<Up
   };
   if (flags.wait === false) return outcome;
   const total = queued.visual ? STEPS.length : STEPS.length - 1;
-  const progress = new Progress(`safe update of ${site.install.name}`, total);
+  const progress = showProgress ? new Progress(`safe update of ${site.install.name}`, total) : null;
   let job: JobRow;
   try {
     job = await waitForJob(site.app, site.install.account_id, queued.jobId, {
       timeoutMs: Number(flags.timeout ?? '600') * 1000,
       what: 'safe update',
       onSteps: (steps) => {
-        progress.update(steps.length, steps.at(-1)?.replace('update.', '') ?? 'queued');
+        progress?.update(steps.length, steps.at(-1)?.replace('update.', '') ?? 'queued');
       },
     });
   } catch (err) {
@@ -132,7 +140,7 @@ export async function applyOne(site: SiteContext, flags: ApplyFlags): Promise<Up
     if (failed?.state !== 'failed') throw err;
     job = failed;
   } finally {
-    progress.finish();
+    progress?.finish();
   }
   const record = parsed(job);
   if (job.state === 'succeeded') {
@@ -229,7 +237,8 @@ export function updateCommands(program: Command): void {
       });
     });
 
-  withSiteOptions(updates.command('apply <install>'))
+  withFleetOptions(withSiteOptions(updates.command('apply [install]')))
+    .usage('[options] <install>  |  --all|--installs <names>')
     .description(
       'update plugins and themes behind a snapshot: the site is checked (and compared with screenshots) and rolled back on any failure; the running server does it, this waits',
     )
@@ -239,14 +248,74 @@ export function updateCommands(program: Command): void {
     .option('--threshold <fraction>', 'fraction of pixels allowed to change (default 0.01 = 1%)')
     .option('--no-wait', 'queue it and return at once')
     .option('--timeout <seconds>', 'how long to wait for the server (default 600)', '600')
-    .action(async (install: string, flags: ApplyFlags) => {
-      await withSite(flags, install, async (site) => {
-        const outcome = await applyOne(site, flags);
-        print(flags, outcome, outcomeText(outcome));
-        if (outcome.state !== 'succeeded' && outcome.state !== 'queued') {
-          if (flags.json === true) console.error(`wpfleet: ${outcome.reason ?? outcome.state}`);
-          process.exitCode = 1;
+    .action(
+      async (install: string | undefined, flags: ApplyFlags & FleetFlags, command: Command) => {
+        const selection = fleetSelection(flags);
+        if (selection !== null) {
+          if (install !== undefined) {
+            command.error(`error: with --all or --installs, name no install (got "${install}")`);
+          }
+          await applyFleet(flags, selection);
+          return;
         }
-      });
-    });
+        if (install === undefined) command.error("error: missing required argument 'install'");
+        await withSite(flags, install, async (site) => {
+          const outcome = await applyOne(site, flags);
+          print(flags, outcome, outcomeText(outcome));
+          if (outcome.state !== 'succeeded' && outcome.state !== 'queued') {
+            if (flags.json === true) console.error(`wpfleet: ${outcome.reason ?? outcome.state}`);
+            process.exitCode = 1;
+          }
+        });
+      },
+    );
 }
+
+/** An update that did not stand, as one install's failure in a fleet run. */
+class NotUpdated extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `updates apply --all|--installs`: one safe update per install, each queued and waited for (the
+ * running server's job runner bounds how many run at once); a rollback, a refusal or an install
+ * with nothing to update is that install's result, and the others go on.
+ */
+async function applyFleet(
+  flags: ApplyFlags & FleetFlags,
+  selection: FleetSelection,
+): Promise<void> {
+  await runFleetCommand<FleetUpdate>(flags, selection, {
+    title: 'safe updates',
+    work: async ({ app, hosting, actor, target }) => {
+      const install = await app.services.installs.findForOperator(target.id);
+      let outcome: UpdateOutcome;
+      try {
+        outcome = await applyOne({ app, hosting, actor, install }, flags, false);
+      } catch (err) {
+        // Nothing to update is no failure when the whole fleet is asked.
+        const upToDate =
+          err instanceof ValidationError && err.issues.some((i) => i.code === 'up_to_date');
+        if (upToDate) return { install: install.name, state: 'up_to_date' };
+        throw err;
+      }
+      if (outcome.state === 'succeeded' || outcome.state === 'queued') return outcome;
+      throw new NotUpdated(outcome.state, outcome.reason ?? outcome.state);
+    },
+    text: (o) =>
+      o.state === 'up_to_date'
+        ? 'up to date'
+        : `${o.state === 'queued' ? `queued as job ${o.job_id}` : 'updated'}: ${o.items
+            .map((i) => `${i.kind} ${i.slug} ${i.version_before ?? '?'} → ${i.version}`)
+            .join(', ')}`,
+    json: (o) => o,
+  });
+}
+
+/** One install's answer in a fleet run: its update, or that there was nothing to update. */
+type FleetUpdate = UpdateOutcome | { install: string; state: 'up_to_date' };

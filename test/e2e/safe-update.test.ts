@@ -4,7 +4,6 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createHosting } from '../../src/composition.js';
-import { operatorActor } from '../../src/core/actor.js';
 import { releaseProvider } from '../../src/runtime/release-provider.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startHosted, type Hosted } from '../helpers/hosted.js';
@@ -328,12 +327,33 @@ describe('safe updates with visual rollback', () => {
       pino({ level: 'silent' }),
     );
     try {
-      const actor = operatorActor(h().accountId);
-      const queued = await hosting.core.updateCore(actor, installId, '6.1.99', { visual: true });
+      // Without --visual-check, --threshold is refused before anything is queued.
+      const refused = await cli([
+        'core',
+        'update',
+        name,
+        '--version',
+        '6.1.99',
+        '--threshold',
+        '0.5',
+      ]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('--threshold goes with --visual-check');
+      const queued = await json<{ job_id: string; state: string }>([
+        'core',
+        'update',
+        name,
+        '--version',
+        '6.1.99',
+        '--visual-check',
+        '--no-wait',
+      ]);
+      expect(queued.state).toBe('queued');
+      const jobId = queued.job_id;
       const failed = await waitFor(
         'the core update to end',
         async () => {
-          const row = await app.store.read.jobs.findById(h().accountId, queued.jobId);
+          const row = await app.store.read.jobs.findById(h().accountId, jobId);
           return row?.state === 'failed' || row?.state === 'succeeded' ? row : undefined;
         },
         180_000,
@@ -348,7 +368,7 @@ describe('safe updates with visual rollback', () => {
         }
       ).steps;
       const visual = steps['core.rollback']?.visual;
-      expect(visual?.diff).toBe(`updates/${installId}/${queued.jobId}/diff.png`);
+      expect(visual?.diff).toBe(`updates/${installId}/${jobId}/diff.png`);
       expect(visual?.difference).toBeGreaterThan(0.3);
       expect(fs.readFileSync(path.join(dataDir, visual?.diff ?? '')).subarray(0, 8)).toEqual(
         PNG_MAGIC,
@@ -363,5 +383,47 @@ describe('safe updates with visual rollback', () => {
       await hosting.close();
       await app.close();
     }
+  }, 300_000);
+
+  it("applies safe updates across installs with --installs: a rollback is that install's failure", async () => {
+    interface Report {
+      ok: boolean;
+      total: number;
+      failed: number;
+      results: {
+        install: { name: string };
+        ok: boolean;
+        error?: { code: string; message: string };
+        result?: { state: string };
+      }[];
+    }
+    // Every update the install has together (a fatal among them): all rolled back.
+    const all = await cli(['updates', 'apply', '--installs', name, '--no-visual-check', '--json']);
+    expect(all.code).toBe(1);
+    const report = JSON.parse(all.stdout) as Report;
+    expect(report).toMatchObject({ ok: false, total: 1, failed: 1 });
+    expect(report.results[0]).toMatchObject({
+      install: { name },
+      ok: false,
+      error: { code: 'rolled_back' },
+    });
+    expect(report.results[0]?.error?.message).toMatch(/^rolled back: /);
+    expect(all.stderr).toContain('safe updates');
+    expect(await plugin('wpfleet-paint')).toMatchObject({ version: '1.1.0', active: true });
+    // A version the install already has is nothing to do, not a failure.
+    const none = await cli([
+      'updates',
+      'apply',
+      '--installs',
+      name,
+      '--plugins',
+      'wpfleet-paint@1.1.0',
+      '--json',
+    ]);
+    expect(none.code, none.stderr).toBe(0);
+    expect((JSON.parse(none.stdout) as Report).results[0]).toMatchObject({
+      ok: true,
+      result: { state: 'up_to_date' },
+    });
   }, 300_000);
 });

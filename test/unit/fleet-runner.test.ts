@@ -102,6 +102,17 @@ describe('runFleet', () => {
     expect(fleetReport(results)).toMatchObject({ ok: false, total: 5, succeeded: 2, failed: 3 });
   });
 
+  it('keeps the code an error names of itself (an outcome such as rolled_back, a system error)', async () => {
+    const named = Object.assign(new Error('rolled back: the home page answered 500'), {
+      code: 'rolled_back',
+    });
+    const [result] = await runFleet(installs(1), () => Promise.reject(named), { concurrency: 1 });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'rolled_back', message: 'rolled back: the home page answered 500' },
+    });
+  });
+
   it('tells each start and end, with counts, and survives a listener that throws', async () => {
     const events: FleetEvent<number>[] = [];
     const results = await runFleet(installs(3), (i) => Promise.resolve(i.name.length), {

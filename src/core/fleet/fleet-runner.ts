@@ -65,6 +65,9 @@ export function fleetError(err: unknown): FleetError {
     }
     return { code: err.kind, message: err.message };
   }
+  // An outcome a caller names (a safe update `rolled_back`), or a system error (`ENOSPC`).
+  const own = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  if (typeof own === 'string') return { code: own, message: (err as Error).message };
   return { code: 'error', message: err instanceof Error ? err.message : String(err) };
 }
 
