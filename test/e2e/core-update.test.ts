@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { releaseProvider } from '../../src/runtime/release-provider.js';
 import { siteLayout } from '../../src/runtime/sites/site-files.js';
 import { runCli } from '../helpers/cli.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
+import { fakeRelease } from '../helpers/package-fixtures.js';
 import { siteRequest, waitFor } from '../helpers/site.js';
 import { treeState } from '../helpers/tree.js';
 
@@ -28,42 +28,6 @@ const DATABASES: [string, Record<string, string>][] = [
 
 const NEW = '6.1.99';
 const BROKEN = '6.1.100';
-
-/** A copy of a WordPress tree as another version, and its checksums in wordpress.org's format. */
-function fakeRelease(
-  from: string,
-  into: string,
-  version: string,
-  change: (root: string) => void = () => undefined,
-): { dir: string; checksums: string } {
-  const dir = path.join(into, `wordpress-${version}`);
-  fs.cpSync(from, dir, { recursive: true });
-  const versionFile = path.join(dir, 'wp-includes', 'version.php');
-  const text = fs.readFileSync(versionFile, 'utf8');
-  const db = Number(/\$wp_db_version\s*=\s*(\d+);/.exec(text)?.[1]);
-  fs.writeFileSync(
-    versionFile,
-    text
-      .replace(/\$wp_version\s*=\s*'[^']+';/, `$wp_version = '${version}';`)
-      .replace(/\$wp_db_version\s*=\s*\d+;/, `$wp_db_version = ${db + 1};`),
-  );
-  change(dir);
-  const sums: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else {
-        const rel = path.relative(dir, full).split(path.sep).join('/');
-        sums[rel] = createHash('md5').update(fs.readFileSync(full)).digest('hex');
-      }
-    }
-  };
-  walk(dir);
-  const checksums = path.join(into, `checksums-${version}.json`);
-  fs.writeFileSync(checksums, JSON.stringify({ checksums: sums }));
-  return { dir, checksums };
-}
 
 /** The refusal a call fails with. */
 async function refusal(call: Promise<unknown>): Promise<Error> {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import {
+  fakeRelease,
   helloMarker,
   plainMarker,
   writeTestPackages,
@@ -201,19 +202,9 @@ describe('fleet operations on real WordPress', () => {
   });
 
   it('queues a core update per install and waits for all of them', async () => {
-    // Debian's 6.1.9 as another version, as test/e2e/core-update.test.ts makes one.
+    // Debian's 6.1.9 as another version.
     const base = path.join(h().store.config.dataDir, 'releases', '6.1.9', 'wordpress');
-    const dir = path.join(scratch, `wordpress-${NEW_CORE}`);
-    fs.cpSync(base, dir, { recursive: true });
-    const versionFile = path.join(dir, 'wp-includes', 'version.php');
-    const text = fs.readFileSync(versionFile, 'utf8');
-    const db = Number(/\$wp_db_version\s*=\s*(\d+);/.exec(text)?.[1]);
-    fs.writeFileSync(
-      versionFile,
-      text
-        .replace(/\$wp_version\s*=\s*'[^']+';/, `$wp_version = '${NEW_CORE}';`)
-        .replace(/\$wp_db_version\s*=\s*\d+;/, `$wp_db_version = ${db + 1};`),
-    );
+    const { dir } = fakeRelease(base, scratch, NEW_CORE);
     const added = await cli(['releases', 'add', '--from', dir, '--no-verify']);
     expect(added.code, added.stderr).toBe(0);
 

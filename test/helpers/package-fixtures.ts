@@ -194,7 +194,7 @@ export async function writeSafeUpdatePackages(dir: string): Promise<FixtureZip[]
 /**
  * A copy of a WordPress tree as another version (`$wp_version`, and `$wp_db_version` one higher),
  * changed by `change`, with its checksums in wordpress.org's format, for `wpfleet releases add
- * --from DIR --checksums FILE`. (test/e2e/core-update.test.ts has its own copy of this.)
+ * --from DIR --checksums FILE`.
  */
 export function fakeRelease(
   from: string,

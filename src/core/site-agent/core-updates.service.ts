@@ -8,6 +8,7 @@ import { PackageSourceUnavailableError } from '../packages/package-errors.js';
 import type { PackageSources } from '../packages/package-source.js';
 import { compareWordPressVersions, isWordPressVersion } from '../shared/wp-version.js';
 import type { Repositories, Store } from '../store.js';
+import { visualThreshold } from '../updates/health.js';
 
 /** What an install's core files are, against the checksums of the release it runs. */
 export interface CoreVerification {
@@ -84,15 +85,7 @@ export class CoreUpdatesService {
   ): Promise<QueuedCoreUpdate> {
     const install = await this.activeInstall(actor, installId, 'write');
     const current = install.release_version ?? '';
-    const threshold = check.threshold ?? 0.01;
-    if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
-      throw ValidationError.field(
-        'Install',
-        'threshold',
-        'invalid',
-        `The threshold is a fraction of pixels between 0 and 1 (0.01 is 1%), not ${threshold}`,
-      );
-    }
+    const threshold = visualThreshold('Install', check.threshold);
     const target = version === undefined ? await this.newest(current) : version.trim();
     if (version !== undefined) await this.checkTarget(current, target);
     const visual = check.visual === true ? { visual: true, threshold } : {};

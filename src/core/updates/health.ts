@@ -1,3 +1,5 @@
+import { ValidationError } from '../errors.js';
+
 /**
  * Whether a page WordPress served is healthy, judged from what a visitor gets: the status, PHP's
  * fatal-error texts, and the site's title. Pure, so that the rules are tested without a site.
@@ -84,6 +86,23 @@ export function judgePage(path: string, page: FetchedPage, title: string | null)
     problem = `${path} no longer shows the site's title "${title ?? ''}"`;
   }
   return { path, status: page.status, problem, titleShown };
+}
+
+/** The fraction of pixels an update may change unless told otherwise: 1%. */
+export const DEFAULT_THRESHOLD = 0.01;
+
+/** A threshold as asked for (the default when absent), refused unless a fraction 0..1. */
+export function visualThreshold(entity: string, asked: number | undefined): number {
+  const threshold = asked ?? DEFAULT_THRESHOLD;
+  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
+    throw ValidationError.field(
+      entity,
+      'threshold',
+      'invalid',
+      `The threshold is a fraction of pixels between 0 and 1 (0.01 is 1%), not ${threshold}`,
+    );
+  }
+  return threshold;
 }
 
 /**

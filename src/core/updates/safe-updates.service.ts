@@ -8,6 +8,7 @@ import type { JobRow } from '../jobs/jobs.repository.js';
 import { recordedStepNames } from '../jobs/steps.js';
 import type { ExtensionKind } from '../site-agent/site-agent.js';
 import type { Repositories, Store } from '../store.js';
+import { visualThreshold } from './health.js';
 
 /** A plugin or theme with a newer version than the installed one. */
 export interface UpdateOffer {
@@ -42,7 +43,6 @@ export interface QueuedSafeUpdate {
   alreadyQueued: boolean;
 }
 
-export const DEFAULT_THRESHOLD = 0.01;
 const JOB = 'install.safe_update';
 const PENDING = new Set(['queued', 'running']);
 /** Jobs that replace the install's files or database: an update waits until they are done. */
@@ -88,15 +88,7 @@ export class SafeUpdatesService {
         `Install is ${install.status}; only an active install can be updated`,
       );
     }
-    const threshold = request.threshold ?? DEFAULT_THRESHOLD;
-    if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
-      throw ValidationError.field(
-        'Update',
-        'threshold',
-        'invalid',
-        `The threshold is a fraction of pixels between 0 and 1 (0.01 is 1%), not ${threshold}`,
-      );
-    }
+    const threshold = visualThreshold('Update', request.threshold);
     const inventory = await this.deps.refreshInventory(actor, install.id);
     const items = chosenItems(inventory, request.items);
     const payload: JobPayload<typeof JOB> = {
