@@ -151,6 +151,9 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
       return loopbackGet(port, host, path);
     },
   };
+  // Installs' own MySQL databases, when WordPress's database is MySQL (else SQLite files).
+  const mysql =
+    config.wordpressDatabase.kind === 'mysql' ? new MysqlAdmin(config.wordpressDatabase.url) : null;
   const provisioner = new Provisioner({
     store,
     installs: app.services.installs,
@@ -160,10 +163,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
     dataDir: config.dataDir,
     agentFile: AGENT_FILE,
     templatePhpVersion: config.defaultPhpVersion,
-    mysql:
-      config.wordpressDatabase.kind === 'mysql'
-        ? new MysqlAdmin(config.wordpressDatabase.url)
-        : null,
+    mysql,
   });
   const edge: Edge = new Edge({
     store,
@@ -249,10 +249,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
       dataDir: config.dataDir,
       store,
       runtime,
-      mysql:
-        config.wordpressDatabase.kind === 'mysql'
-          ? new MysqlAdmin(config.wordpressDatabase.url)
-          : null,
+      mysql,
     }),
     visual: screenshots,
     pagesChanged,
