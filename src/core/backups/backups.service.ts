@@ -219,8 +219,11 @@ export class BackupsService {
     };
   }
 
-  /** Records a safety backup inside the transaction of the restore step that starts it. */
-  async recordSafetyWithin(r: Repositories, backup: BackupRow): Promise<void> {
+  /**
+   * Records a backup that a job takes for itself (a restore's safety backup, a copy's source
+   * backup) inside the transaction of the step that starts it.
+   */
+  async recordWithin(r: Repositories, backup: BackupRow): Promise<void> {
     await r.backups.insert(backup);
   }
 

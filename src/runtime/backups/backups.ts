@@ -447,7 +447,7 @@ export class BackupManager {
       const row = this.deps.backups.safetyBackupOf(install, restored.id);
       // Recorded with the row, so no restart can leave a safety backup nobody finishes.
       await steps.record('restore.safety-started', { safety_backup_id: row.id }, (r) =>
-        this.deps.backups.recordSafetyWithin(r, row),
+        this.deps.backups.recordWithin(r, row),
       );
       safety = row;
     }

@@ -144,7 +144,7 @@ export class InstallCopier {
       const row = backupRecords.copySourceBackupOf(source, target, what);
       // Recorded with the row, so no restart can leave a backup nobody finishes.
       await steps.record('copy.source-started', { backup_id: row.id }, (r) =>
-        backupRecords.recordSafetyWithin(r, row),
+        backupRecords.recordWithin(r, row),
       );
       backup = row;
     }
