@@ -6,9 +6,14 @@ import { siteRequest, waitFor } from '../helpers/site.js';
 
 /** Installs requested at once, more than the runner provisions at a time (2). */
 const INSTALLS = 6;
-/** SIGKILLs of serve's process group, each once serve has run this long since it started. */
+/**
+ * SIGKILLs of serve's process group, each once a provisioning job has run a moment after serve
+ * started (or at most this long after it): a fixed delay alone let the installs finish between
+ * kills on a fast run, and the kills then tested restarts of an idle server.
+ */
 const KILLS = 5;
 const RUN_BEFORE_KILL_MS = 3000;
+const RUNNING_BEFORE_KILL_MS = 400;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -30,6 +35,26 @@ async function provisionJobs(hosted: Hosted, ids: string[]): Promise<JobRow[]> {
     return jobs.filter((j) => j.type === 'install.provision');
   } finally {
     await app.close();
+  }
+}
+
+/** Waits until a provisioning job has been running for `runningMs`, or `maxMs` have passed. */
+async function untilProvisioning(
+  hosted: Hosted,
+  ids: string[],
+  runningMs: number,
+  maxMs: number,
+): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let seenRunning: number | null = null;
+  while (Date.now() < deadline) {
+    const running = (await provisionJobs(hosted, ids)).some((j) => j.state === 'running');
+    if (!running) seenRunning = null;
+    else {
+      seenRunning ??= Date.now();
+      if (Date.now() - seenRunning >= runningMs) return;
+    }
+    await sleep(100);
   }
 }
 
@@ -67,7 +92,7 @@ describe('installs provisioned while the server is killed and restarted again an
 
     const pendingAtKill: number[] = [];
     for (let kill = 0; kill < KILLS; kill += 1) {
-      await sleep(RUN_BEFORE_KILL_MS);
+      await untilProvisioning(h(), ids, RUNNING_BEFORE_KILL_MS, RUN_BEFORE_KILL_MS);
       const statuses = await Promise.all(
         ids.map(async (id) => (await h().api<HostedInstall>('GET', `/v1/installs/${id}`)).body),
       );
