@@ -13,7 +13,7 @@ import { FinalJobError, type JobDefinitions } from '../../core/jobs/job-contract
 import { JobSteps } from '../../core/jobs/steps.js';
 import type { PhpRuntime } from '../php/types.js';
 import type { Provisioner } from '../provision/provisioner.js';
-import { diskUsage, siteLayout } from '../sites/site-files.js';
+import { diskUsage, siteLayout, SQLITE_DATABASE } from '../sites/site-files.js';
 import { archiveContent, digestFile, extractContent, verifyBackup } from './archive.js';
 import {
   backupSqlite,
@@ -75,8 +75,6 @@ export class BackupCorruptError extends Error {
     );
   }
 }
-
-const SQLITE_FILE = path.join('database', '.ht.sqlite');
 
 /** An install that has WordPress installed and is not deleted: one that can be backed up. */
 type RunningInstall = InstallRow & { wp_version: string; table_prefix: string };
@@ -226,7 +224,7 @@ export class BackupManager {
     if (mysql === null) {
       dbPart = SQLITE_PART;
       urls = await backupSqlite(
-        path.join(layout.contentDir, SQLITE_FILE),
+        path.join(layout.contentDir, SQLITE_DATABASE),
         path.join(dir, dbPart),
         prefix,
       );
@@ -395,7 +393,9 @@ export class BackupManager {
   private async removeUnpacked(install: InstallRow): Promise<void> {
     const layout = siteLayout(this.deps.dataDir, install.id);
     await fs.promises.rm(`${layout.contentDir}.restore`, { recursive: true, force: true });
-    await fs.promises.rm(`${path.join(layout.contentDir, SQLITE_FILE)}.restore`, { force: true });
+    await fs.promises.rm(`${path.join(layout.contentDir, SQLITE_DATABASE)}.restore`, {
+      force: true,
+    });
   }
 
   /**
@@ -522,7 +522,7 @@ export class BackupManager {
     const layout = siteLayout(this.deps.dataDir, install.id);
     const incoming = `${layout.contentDir}.restore`;
     const outgoing = `${layout.contentDir}.old`;
-    const liveSqlite = path.join(layout.contentDir, SQLITE_FILE);
+    const liveSqlite = path.join(layout.contentDir, SQLITE_DATABASE);
     const incomingSqlite = `${liveSqlite}.restore`;
     const withFiles = parts !== 'database';
     const withDatabase = parts !== 'files';
@@ -541,7 +541,7 @@ export class BackupManager {
         fs.mkdirSync(path.join(incoming, 'database'), { recursive: true });
         await fs.promises.copyFile(
           path.join(dir, manifest.database.part),
-          path.join(incoming, SQLITE_FILE),
+          path.join(incoming, SQLITE_DATABASE),
         );
       }
       // The flag travels with the files: what is swapped in stays in maintenance until the end.

@@ -14,7 +14,7 @@ export interface SiteUrls {
   siteurl: string | null;
 }
 
-function optionsTable(prefix: string): string {
+export function optionsTable(prefix: string): string {
   if (!/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`unsafe table prefix "${prefix}"`);
   return `${prefix}options`;
 }
@@ -69,7 +69,7 @@ export interface MysqlTarget {
   database: string;
 }
 
-function connectionOptions(target: MysqlTarget): ConnectionOptions {
+export function connectionOptions(target: MysqlTarget): ConnectionOptions {
   return {
     host: target.host,
     port: target.port,

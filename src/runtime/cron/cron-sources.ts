@@ -3,9 +3,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import type { InstallRow } from '../../core/installs/installs.repository.js';
-import type { MysqlTarget } from '../backups/database.js';
+import { connectionOptions, optionsTable, type MysqlTarget } from '../backups/database.js';
 import { installMysql, type MysqlAdmin } from '../databases/mysql-admin.js';
-import { siteLayout } from '../sites/site-files.js';
+import { siteLayout, SQLITE_DATABASE } from '../sites/site-files.js';
 
 /**
  * Where the scheduler reads an install's stored `cron` option from, without its PHP: the
@@ -19,11 +19,6 @@ export interface CronSource {
   fingerprint(): Promise<string | null>;
   /** The option's stored value; null when there is no `cron` row. */
   read(): Promise<string | null>;
-}
-
-function optionsTable(prefix: string): string {
-  if (!/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`unsafe table prefix "${prefix}"`);
-  return `${prefix}options`;
 }
 
 /**
@@ -81,15 +76,7 @@ export function mysqlCronSource(target: MysqlTarget, prefix: string): CronSource
   return {
     fingerprint: () => Promise.resolve(null),
     async read() {
-      const c = await createConnection({
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        password: target.password,
-        database: target.database,
-        charset: 'utf8mb4_unicode_ci',
-        connectTimeout: 5000,
-      });
+      const c = await createConnection({ ...connectionOptions(target), connectTimeout: 5000 });
       try {
         const [rows] = await c.query(
           `SELECT option_value FROM ${c.escapeId(table)} WHERE option_name = 'cron'`,
@@ -112,5 +99,5 @@ export function hostedCronSource(
   const own = installMysql(install, mysql);
   if (own !== null) return mysqlCronSource(own.admin.targetFor(own.db), install.table_prefix);
   const { contentDir } = siteLayout(dataDir, install.id);
-  return sqliteCronSource(path.join(contentDir, 'database', '.ht.sqlite'), install.table_prefix);
+  return sqliteCronSource(path.join(contentDir, SQLITE_DATABASE), install.table_prefix);
 }

@@ -17,7 +17,12 @@ import { phpAgentTransport } from '../agent/transport.js';
 import type { SiteDatabase } from '../php/network-policy.js';
 import type { PhpRuntime, SiteMount } from '../php/types.js';
 import { AgentFreshness } from '../sites/agent-freshness.js';
-import { removeSiteFiles, siteLayout, writeSiteFiles } from '../sites/site-files.js';
+import {
+  removeSiteFiles,
+  siteLayout,
+  SQLITE_DATABASE,
+  writeSiteFiles,
+} from '../sites/site-files.js';
 import { randomTablePrefix, renderWpConfig } from '../sites/wp-config.js';
 import { installerScript, parseInstallerOutput } from './installer-script.js';
 import { inTurn } from './php-turn.js';
@@ -272,7 +277,7 @@ export class Provisioner {
     owner: string,
   ): Promise<string> {
     const template = await this.templates.ensure(install.release_version ?? '', site.releaseDir);
-    installFromTemplate(template.file, path.join(contentDir, 'database', '.ht.sqlite'), {
+    installFromTemplate(template.file, path.join(contentDir, SQLITE_DATABASE), {
       prefix: install.table_prefix ?? '',
       url,
       title: install.name,

@@ -14,6 +14,9 @@ export interface SiteLayout {
   accessLog: string;
 }
 
+/** An install's SQLite database, relative to its wp-content (the SQLite integration's DB_DIR). */
+export const SQLITE_DATABASE = path.join('database', '.ht.sqlite');
+
 export function siteLayout(dataDir: string, installId: string): SiteLayout {
   const dir = path.join(dataDir, 'installs', installId);
   return {

@@ -7,9 +7,8 @@ import type { Store } from '../../core/store.js';
 import { backupSqlite, dumpMysql, loadMysql, type MysqlTarget } from '../backups/database.js';
 import { installMysql, type MysqlAdmin } from '../databases/mysql-admin.js';
 import type { PhpRuntime } from '../php/types.js';
-import { diskUsage, siteLayout } from '../sites/site-files.js';
+import { diskUsage, siteLayout, SQLITE_DATABASE } from '../sites/site-files.js';
 
-const SQLITE_FILE = path.join('database', '.ht.sqlite');
 const SQLITE_COPY = 'database.sqlite';
 const MYSQL_DUMP = 'database.sql';
 
@@ -59,7 +58,11 @@ export class UpdateSnapshotStore implements UpdateSnapshots {
     }
     const mysql = this.mysqlOf(install);
     if (mysql === null) {
-      await backupSqlite(path.join(contentDir, SQLITE_FILE), path.join(abs, SQLITE_COPY), prefix);
+      await backupSqlite(
+        path.join(contentDir, SQLITE_DATABASE),
+        path.join(abs, SQLITE_COPY),
+        prefix,
+      );
     } else {
       await dumpMysql(mysql, path.join(abs, MYSQL_DUMP), prefix);
     }
@@ -89,7 +92,7 @@ export class UpdateSnapshotStore implements UpdateSnapshots {
       });
     }
     if (snapshot.database === 'sqlite') {
-      const live = path.join(contentDir, SQLITE_FILE);
+      const live = path.join(contentDir, SQLITE_DATABASE);
       const incoming = `${live}.restore`;
       await fsp.copyFile(path.join(abs, SQLITE_COPY), incoming);
       // A journal of the updated database must not be replayed onto the snapshot.
