@@ -5,6 +5,7 @@ import type { InstallRow } from '../../src/core/installs/installs.repository.js'
 import type { JobRow } from '../../src/core/jobs/jobs.repository.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { refusal } from '../helpers/refusal.js';
 
 /**
  * ClonesService's checks and records on a store without a job runner: what a clone and a copy
@@ -57,16 +58,6 @@ describe.each(ENGINES)('clones and copies between environments on %s', (engine) 
     });
     await provisioned(view.install.id, options.status);
     return row(view.install.id);
-  }
-
-  async function refusal(call: Promise<unknown>): Promise<Error> {
-    try {
-      await call;
-    } catch (err) {
-      if (err instanceof Error) return err;
-      throw err;
-    }
-    throw new Error('the call succeeded');
   }
 
   const codeOf = (err: Error): string | undefined =>

@@ -12,6 +12,7 @@ import { siteLayout } from '../../src/runtime/sites/site-files.js';
 import { runCli } from '../helpers/cli.js';
 import { MARIADB_URL, startHosted, type Hosted, type HostedInstall } from '../helpers/hosted.js';
 import { fakeRelease } from '../helpers/package-fixtures.js';
+import { refusal } from '../helpers/refusal.js';
 import { siteRequest, waitFor } from '../helpers/site.js';
 import { treeState } from '../helpers/tree.js';
 
@@ -28,17 +29,6 @@ const DATABASES: [string, Record<string, string>][] = [
 
 const NEW = '6.1.99';
 const BROKEN = '6.1.100';
-
-/** The refusal a call fails with. */
-async function refusal(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof Error) return err;
-    throw err;
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(DATABASES)('core update and reinstall on %s', (_db, env) => {
   let hosted: Hosted | undefined;
