@@ -146,9 +146,9 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   let port = config.port;
   const address: EdgeAddress = {
     origin: (host) => (port === 80 ? `http://${host}` : `http://${host}:${port}`),
-    get: (host, path) => {
+    get: (host, path, headers) => {
       edge.hosts.forget(host);
-      return loopbackGet(port, host, path);
+      return loopbackGet(port, host, path, headers);
     },
   };
   // Installs' own MySQL databases, when WordPress's database is MySQL (else SQLite files).
@@ -207,10 +207,7 @@ export function createHosting(app: App, releases: ReleaseProvider, log: Logger):
   const edgePages = new EdgePages({
     store,
     provisioner,
-    get: (host, path, headers) => {
-      edge.hosts.forget(host);
-      return loopbackGet(port, host, path, headers);
-    },
+    address,
   });
   const screenshots = new ChromiumScreenshots({
     dataDir: config.dataDir,

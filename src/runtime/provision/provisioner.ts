@@ -43,8 +43,15 @@ export interface ReleaseProvider {
 export interface EdgeAddress {
   /** `http://<host>[:port]` as visitors reach the install. */
   origin(host: string): string;
-  /** GETs a path on an install's host through the edge; resolves with the status and body. */
-  get(host: string, path: string): Promise<{ status: number; body: string }>;
+  /**
+   * GETs a path on an install's host through the edge, with more request headers if given
+   * (`cache-control: no-cache` passes the page cache by); resolves with the status and body.
+   */
+  get(
+    host: string,
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: string }>;
 }
 
 /** Provisioning's steps in order; each is recorded as `provision.<step>` when done. */

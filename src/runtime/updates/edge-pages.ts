@@ -2,13 +2,13 @@ import type { InstallRow } from '../../core/installs/installs.repository.js';
 import type { FetchedPage } from '../../core/updates/health.js';
 import type { UpdatePages } from '../../core/updates/ports.js';
 import type { Store } from '../../core/store.js';
-import type { Provisioner } from '../provision/provisioner.js';
+import type { EdgeAddress, Provisioner } from '../provision/provisioner.js';
 
 export interface EdgePagesDeps {
   store: Store;
   provisioner: Pick<Provisioner, 'primaryHost'>;
-  /** GETs a path on a host through this server's edge with these request headers. */
-  get(host: string, path: string, headers: Record<string, string>): Promise<FetchedPage>;
+  /** This server's edge. */
+  address: Pick<EdgeAddress, 'get'>;
 }
 
 /**
@@ -21,7 +21,7 @@ export class EdgePages implements UpdatePages {
 
   async get(installId: string, path: string): Promise<FetchedPage> {
     const host = await this.host(installId);
-    return this.deps.get(host, path, { 'cache-control': 'no-cache' });
+    return this.deps.address.get(host, path, { 'cache-control': 'no-cache' });
   }
 
   async host(installId: string): Promise<string> {
